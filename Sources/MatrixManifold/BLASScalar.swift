@@ -1,0 +1,79 @@
+/// Whether a BLAS operand is used as stored or transposed.
+public enum Transpose: Sendable, Hashable {
+  /// Use the operand as stored: `op(A) = A`.
+  case none
+  /// Use the transpose of the operand: `op(A) = Aᵀ`.
+  case transposed
+}
+
+/// A real floating-point scalar for which OpenBLAS and LAPACKE provide routines.
+///
+/// Generic code in this package is written against this protocol and never switches on the
+/// concrete type; `Float+BLAS.swift` and `Double+BLAS.swift` forward each requirement to the
+/// matching single- or double-precision C routine. Every routine works on **column-major**
+/// storage given by a base pointer and a leading dimension (the distance between columns).
+///
+/// These are low-level entry points: most code should use ``Matrix`` and ``LowRankMatrix``.
+/// LAPACK routines return LAPACK's `info` (0 on success).
+public protocol BLASScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {
+  /// `C ← α·op(A)·op(B) + β·C` with `op(A)` m×k, `op(B)` k×n, C m×n (BLAS `?gemm`).
+  static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+    beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+  /// `y ← α·op(A)·x + β·y` with A m×n (BLAS `?gemv`).
+  static func gemv(
+    _ trans: Transpose, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+    x: UnsafePointer<Self>, incx: Int, beta: Self, y: UnsafeMutablePointer<Self>, incy: Int)
+
+  /// `Σ xᵢ yᵢ` (BLAS `?dot`).
+  static func dot(
+    count: Int, _ x: UnsafePointer<Self>, incx: Int, _ y: UnsafePointer<Self>, incy: Int
+  ) -> Self
+
+  /// Euclidean norm `‖x‖₂`, computed without overflow (BLAS `?nrm2`).
+  static func nrm2(count: Int, _ x: UnsafePointer<Self>, incx: Int) -> Self
+
+  /// `y ← α·x + y` (BLAS `?axpy`).
+  static func axpy(
+    count: Int, alpha: Self, _ x: UnsafePointer<Self>, incx: Int,
+    _ y: UnsafeMutablePointer<Self>, incy: Int)
+
+  /// `x ← α·x` (BLAS `?scal`).
+  static func scal(count: Int, alpha: Self, _ x: UnsafeMutablePointer<Self>, incx: Int)
+
+  /// `B ← α·op(A)` for an m×n A (OpenBLAS extension `?omatcopy`); B is n×m when transposed.
+  static func omatcopy(
+    _ trans: Transpose, rows: Int, columns: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+    b: UnsafeMutablePointer<Self>, ldb: Int)
+
+  /// Householder QR factorisation of an m×n matrix in place (LAPACK `?geqrf`).
+  static func geqrf(
+    m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, tau: UnsafeMutablePointer<Self>
+  ) -> Int
+
+  /// Forms the first n columns of Q from the output of `geqrf` (LAPACK `?orgqr`).
+  static func orgqr(
+    m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Self>, lda: Int,
+    tau: UnsafePointer<Self>
+  ) -> Int
+
+  /// Thin SVD by divide and conquer, `A = U·diag(s)·Vᵀ`, writing `Vᵀ` (LAPACK `?gesdd`, jobz S).
+  static func gesdd(
+    m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
+    u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int
+  ) -> Int
+
+  /// Thin SVD by QR iteration, the robust fallback (LAPACK `?gesvd`, jobu = jobvt = S).
+  static func gesvd(
+    m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
+    u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int
+  ) -> Int
+
+  /// Eigenvalues (ascending) and eigenvectors of a symmetric matrix, upper triangle read
+  /// (LAPACK `?syevd`, jobz V). The eigenvectors overwrite `a`.
+  static func syevd(n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>)
+    -> Int
+}

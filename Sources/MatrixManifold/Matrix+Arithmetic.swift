@@ -1,0 +1,112 @@
+extension Matrix {
+  /// `self ← self + α·X` (BLAS `?axpy`).
+  public mutating func add(_ x: Matrix, scaledBy alpha: Scalar = 1) {
+    precondition(x.rows == rows && x.columns == columns, "add: \(x.shape) to \(shape)")
+    guard !elements.isEmpty else { return }
+    x.withUnsafeBufferPointer { px in
+      withUnsafeMutableBufferPointer { py in
+        Scalar.axpy(count: py.count, alpha: alpha, px.baseAddress!, incx: 1, py.baseAddress!, incy: 1)
+      }
+    }
+  }
+
+  /// `self ← α·self` (BLAS `?scal`).
+  public mutating func scale(by alpha: Scalar) {
+    guard !elements.isEmpty else { return }
+    withUnsafeMutableBufferPointer { p in
+      Scalar.scal(count: p.count, alpha: alpha, p.baseAddress!, incx: 1)
+    }
+  }
+
+  /// Sets every entry to `value`, keeping the shape and the storage.
+  public mutating func fill(_ value: Scalar) {
+    withUnsafeMutableBufferPointer { p in p.update(repeating: value) }
+  }
+
+  public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
+    var sum = lhs
+    sum.add(rhs)
+    return sum
+  }
+
+  public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
+    var difference = lhs
+    difference.add(rhs, scaledBy: -1)
+    return difference
+  }
+
+  public static prefix func - (x: Matrix) -> Matrix { x * -1 }
+
+  public static func * (x: Matrix, alpha: Scalar) -> Matrix {
+    var scaled = x
+    scaled.scale(by: alpha)
+    return scaled
+  }
+
+  public static func * (alpha: Scalar, x: Matrix) -> Matrix { x * alpha }
+
+  public static func += (lhs: inout Matrix, rhs: Matrix) { lhs.add(rhs) }
+  public static func -= (lhs: inout Matrix, rhs: Matrix) { lhs.add(rhs, scaledBy: -1) }
+  public static func *= (lhs: inout Matrix, alpha: Scalar) { lhs.scale(by: alpha) }
+
+  /// Entrywise (Hadamard) product.
+  public func hadamard(_ other: Matrix) -> Matrix {
+    precondition(other.rows == rows && other.columns == columns, "hadamard: \(shape) ∘ \(other.shape)")
+    var result = self
+    result.withUnsafeMutableBufferPointer { r in
+      other.withUnsafeBufferPointer { o in
+        for i in r.indices { r[i] *= o[i] }
+      }
+    }
+    return result
+  }
+
+  /// The matrix with `transform` applied to each entry.
+  public func map(_ transform: (Scalar) throws -> Scalar) rethrows -> Matrix {
+    var result = self
+    try result.withUnsafeMutableBufferPointer { r in
+      for i in r.indices { r[i] = try transform(r[i]) }
+    }
+    return result
+  }
+
+  /// Frobenius norm `‖A‖_F` (BLAS `?nrm2` over the entries, overflow-safe).
+  public var frobeniusNorm: Scalar {
+    guard !elements.isEmpty else { return 0 }
+    return withUnsafeBufferPointer { p in Scalar.nrm2(count: p.count, p.baseAddress!, incx: 1) }
+  }
+
+  /// Spectral norm `‖A‖₂`, the largest singular value (computed by a thin SVD).
+  /// - Throws: ``MatrixError`` when the SVD fails or the entries are not finite.
+  public func spectralNorm() throws(MatrixError) -> Scalar {
+    try singularValues().first ?? 0
+  }
+
+  /// Largest absolute entry (0 for an empty matrix).
+  public var maxAbs: Scalar { elements.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+
+  /// The sum of the diagonal entries.
+  public var trace: Scalar { (0..<Swift.min(rows, columns)).reduce(0) { $0 + self[$1, $1] } }
+}
+
+extension MatrixView {
+  /// Frobenius norm of the block.
+  public var frobeniusNorm: Scalar {
+    guard rows > 0, columns > 0 else { return 0 }
+    return withBase { p, ld in
+      var sumOfSquares: Scalar = 0
+      var scale: Scalar = 0
+      for j in 0..<columns {
+        let c = Scalar.nrm2(count: rows, p + j * ld, incx: 1)
+        // Accumulate column norms without overflow: ‖A‖ = scale·sqrt(Σ (c/scale)²).
+        if c > scale {
+          sumOfSquares = 1 + sumOfSquares * (scale / c) * (scale / c)
+          scale = c
+        } else if c > 0 {
+          sumOfSquares += (c / scale) * (c / scale)
+        }
+      }
+      return scale * sumOfSquares.squareRoot()
+    }
+  }
+}
