@@ -42,5 +42,8 @@ let package = Package(
 
     .target(name: "TestSupport", dependencies: ["MatrixManifold"], path: "Tests/TestSupport"),
     .testTarget(name: "MatrixManifoldTests", dependencies: ["MatrixManifold", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+    .testTarget(name: "LowRankIntegratorsTests", dependencies: ["LowRankIntegrators", "TestSupport"]),
+    .testTarget(name: "LowRankNNTests", dependencies: ["LowRankNN", "TestSupport"]),
   ]
 )
