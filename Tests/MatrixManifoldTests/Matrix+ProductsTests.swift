@@ -1,0 +1,106 @@
+import MatrixManifold
+import TestSupport
+import Testing
+
+@Suite struct MatrixProductsTests {
+  func checkEveryTransposeCombination<T: BLASScalar>(_: T.Type) {
+    var g = testGenerator(1)
+    for (m, n) in testShapes {
+      for k in [1, 4, 13] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+          let a = Matrix<T>.gaussian(rows: ta ? k : m, columns: ta ? m : k, using: &g)
+          let b = Matrix<T>.gaussian(rows: tb ? n : k, columns: tb ? k : n, using: &g)
+          let expected = naiveProduct(a, b, transposeA: ta, transposeB: tb)
+          // Start from a random C to check that β = 0 really overwrites it.
+          var c = Matrix<T>.gaussian(rows: m, columns: n, using: &g)
+          c.formProduct(a, b, opA: ta ? .transposed : .none, opB: tb ? .transposed : .none)
+          // Each entry sums k products of N(0,1) numbers: error ≲ k·ε·Σ|a||b| ≈ k·ε·k.
+          let tol = tolerance(T.self, terms: k * k, factor: 20)
+          #expect(maxDifference(c, expected) <= tol, "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb) \(T.self)")
+        }
+      }
+    }
+  }
+
+  @Test func gemmAgainstNaiveLoop() {
+    checkEveryTransposeCombination(Float.self)
+    checkEveryTransposeCombination(Double.self)
+  }
+
+  @Test func alphaBetaAccumulate() {
+    var g = testGenerator(2)
+    let a = Matrix<Double>.gaussian(rows: 6, columns: 4, using: &g)
+    let b = Matrix<Double>.gaussian(rows: 4, columns: 5, using: &g)
+    let c0 = Matrix<Double>.gaussian(rows: 6, columns: 5, using: &g)
+    var c = c0
+    c.formProduct(a, b, alpha: 2, beta: -3)
+    var expected = naiveProduct(a, b)
+    expected.scale(by: 2)
+    expected.add(c0, scaledBy: -3)
+    #expect(maxDifference(c, expected) <= 1e-13)
+  }
+
+  @Test func productIntoColumnBlockLeavesOtherColumns() {
+    var g = testGenerator(3)
+    let a = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
+    let b = Matrix<Double>.gaussian(rows: 3, columns: 2, using: &g)
+    let c0 = Matrix<Double>.gaussian(rows: 5, columns: 6, using: &g)
+    var c = c0
+    c.formProduct(a, b, columns: 2..<4)
+    let ab = naiveProduct(a, b)
+    for i in 0..<5 {
+      for j in 0..<6 {
+        let expected = (2..<4).contains(j) ? ab[i, j - 2] : c0[i, j]
+        #expect(Swift.abs(c[i, j] - expected) <= 1e-14)
+      }
+    }
+  }
+
+  @Test func viewsFeedGEMMWithoutCopy() {
+    var g = testGenerator(4)
+    let a = Matrix<Double>.gaussian(rows: 9, columns: 7, using: &g)
+    let b = Matrix<Double>.gaussian(rows: 4, columns: 5, using: &g)
+    // Rows 2..<7, columns 1..<5 of A, times B.
+    let block = a.block(rows: 2..<7, columns: 1..<5)
+    let copy = Matrix(block)
+    let viaView = Matrix.product(block, b)
+    #expect(maxDifference(viaView, naiveProduct(copy, b)) <= 1e-13)
+    for i in 0..<5 { for j in 0..<4 { #expect(copy[i, j] == a[i + 2, j + 1]) } }
+    // A transposed block as the left operand, and a matrix-vector product through GEMV.
+    let x = Matrix<Double>.gaussian(rows: 5, columns: 1, using: &g)
+    let y = Matrix.product(block, x, opA: .transposed)
+    #expect(maxDifference(y, naiveProduct(copy, x, transposeA: true)) <= 1e-13)
+    let row = Matrix<Double>.gaussian(rows: 1, columns: 4, using: &g)
+    let z = Matrix.product(block, row, opB: .transposed)  // GEMV with a strided vector
+    #expect(maxDifference(z, naiveProduct(copy, row, transposeB: true)) <= 1e-13)
+  }
+
+  @Test func transposeAndArithmetic() throws {
+    let a = try Matrix<Float>([[1, 2, 3], [4, 5, 6]])
+    let t = a.transposed()
+    #expect(t.shape == Shape(rows: 3, columns: 2))
+    for i in 0..<2 { for j in 0..<3 { #expect(t[j, i] == a[i, j]) } }
+    #expect((a + a) == a * 2)
+    #expect((a - a).maxAbs == 0)
+    #expect(a.hadamard(a)[1, 2] == 36)
+    // ‖a‖_F² = 1+4+9+16+25+36 = 91
+    #expect(Swift.abs(a.frobeniusNorm - Float(91).squareRoot()) <= 4 * Float.ulpOfOne * 10)
+    #expect(a.block(rows: 0..<2, columns: 1..<3).frobeniusNorm == Matrix(a.columns(1..<3)).frobeniusNorm)
+  }
+
+  @Test func shapeErrorsAreTyped() {
+    #expect(throws: MatrixError.self) { try Matrix<Double>(rows: 2, columns: 3, elements: [1, 2]) }
+    #expect(throws: MatrixError.self) { try Matrix<Double>([[1, 2], [3]]) }
+    #expect(throws: MatrixError.self) {
+      try LowRankMatrix<Double>(u: .identity(3), s: .identity(2), v: .identity(2))
+    }
+  }
+
+  @Test func emptyMatricesAreHandled() {
+    let a = Matrix<Double>(rows: 0, columns: 3)
+    let b = Matrix<Double>(rows: 3, columns: 4)
+    #expect(Matrix.product(a, b).shape == Shape(rows: 0, columns: 4))
+    let k0 = Matrix.product(Matrix<Double>(rows: 2, columns: 0), Matrix<Double>(rows: 0, columns: 2))
+    #expect(k0 == Matrix(rows: 2, columns: 2))
+  }
+}
