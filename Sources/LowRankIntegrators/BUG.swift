@@ -1,0 +1,155 @@
+import MatrixManifold
+
+/// The fixed-rank basis-update & Galerkin integrator ("unconventional" integrator) of
+/// Ceruti & Lubich, "An unconventional robust integrator for dynamical low-rank approximation",
+/// BIT 62 (2022).
+///
+/// Per step, for every block: K-step `K' = F(K·V₀ᵀ)·V₀` and L-step `L' = F(U₀·Lᵀ)ᵀ·U₀` (independent;
+/// evaluated together where they share a point), `U₁ = qr(K₁)`, `V₁ = qr(L₁)`, `M = U₁ᵀU₀`,
+/// `N = V₁ᵀV₀`; then the Galerkin S-step `S' = U₁ᵀ·F(U₁·S·V₁ᵀ)·V₁` from `M·S₀·Nᵀ`.
+/// Dense parameters move with the K- and L-steps. Exact for `F = Ȧ(t)` with rank-r A(t).
+public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
+  public typealias Scalar = Solver.Scalar
+  public var solver: Solver
+  public init(solver: Solver) { self.solver = solver }
+  public var name: String { "bug" }
+
+  public mutating func step<Field: LowRankVectorField<Scalar>>(
+    _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
+  ) throws -> StepReport {
+    var counters = StepCounters()
+    let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: false, counters: &counters)
+    try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    try state.checkFinite(at: t + h)
+    return StepReport(
+      ranks: state.ranks, singularValues: try coreSingularValues(state),
+      discardedNorm: state.blocks.map { _ in 0 }, evaluations: counters.evaluations, objective: counters.objective)
+  }
+}
+
+/// The rank-adaptive BUG integrator of Ceruti, Kusch & Lubich, "A rank-adaptive robust
+/// integrator for dynamical low-rank approximation", BIT 62 (2022).
+///
+/// Like ``BUG`` but the new bases are augmented with the old ones, `Û = qr([K₁, U₀])`,
+/// `V̂ = qr([L₁, V₀])` (rank ≤ 2r), the Galerkin S-step runs in the augmented space from
+/// `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`, and the result is truncated by ``truncation``. This is the integrator
+/// of dynamical low-rank training (Schotthöfer et al. 2022).
+public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
+  public typealias Scalar = Solver.Scalar
+  public var solver: Solver
+  /// How each block's rank is chosen after the step.
+  public var truncation: TruncationPolicy
+
+  public init(solver: Solver, truncation: TruncationPolicy) {
+    self.solver = solver
+    self.truncation = truncation
+  }
+  public var name: String { "bug-adaptive" }
+
+  public mutating func step<Field: LowRankVectorField<Scalar>>(
+    _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
+  ) throws -> StepReport {
+    var counters = StepCounters()
+    let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
+    try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    let truncations = try state.truncate(truncation)
+    try state.checkFinite(at: t + h)
+    return StepReport(truncations, ranks: state.ranks, counters: counters)
+  }
+}
+
+/// Evaluations and last objective within one step.
+struct StepCounters {
+  var evaluations = 0
+  var objective: Double?
+}
+
+extension StepReport {
+  init<Scalar>(_ truncations: [LowRankMatrix<Scalar>.Truncation], ranks: [Int], counters: StepCounters) {
+    self.init(
+      ranks: ranks, singularValues: truncations.map { $0.singularValues.map(Double.init) },
+      discardedNorm: truncations.map { Double($0.discardedNorm) }, evaluations: counters.evaluations,
+      objective: counters.objective)
+  }
+}
+
+extension LowRankState {
+  /// Truncates every block's core by `policy` (SVD of S), returning what was kept and dropped.
+  mutating func truncate(_ policy: TruncationPolicy) throws -> [LowRankMatrix<Scalar>.Truncation] {
+    try blocks.indices.map { b in
+      let y = blocks[b]
+      let t = try LowRankMatrix.truncate(basisU: y.u, core: y.s, basisV: y.v, policy: policy)
+      blocks[b] = t.matrix
+      return t
+    }
+  }
+}
+
+/// New bases and the transformed initial core of a BUG-type step.
+struct BasisUpdate<Scalar: BLASScalar> {
+  /// New left bases U₁ (or Û), per block.
+  var u: [Matrix<Scalar>]
+  /// New right bases V₁ (or V̂), per block.
+  var v: [Matrix<Scalar>]
+  /// The K- and L-step results, per block (used by the parallel integrator).
+  var k: [Matrix<Scalar>]
+  var l: [Matrix<Scalar>]
+}
+
+/// K- and L-steps of the BUG family from `Y₀`, evaluated together at the initial point, and the
+/// new (optionally augmented) orthonormal bases. Dense parameters move here. The state keeps Y₀.
+func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
+  _ state: inout LowRankState<Scalar>, field: inout Field, solver: inout Solver,
+  from t: Double, by h: Double, augment: Bool, counters: inout StepCounters
+) throws -> BasisUpdate<Scalar> {
+  var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
+  system.k = state.blocks.map { $0.u * $0.s }
+  system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
+  system.evolveDense = true
+  try system.solve(
+    field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
+    evaluations: &counters.evaluations, objective: &counters.objective)
+  let (k, l) = (system.k!, system.l!)
+  var u: [Matrix<Scalar>] = []
+  var v: [Matrix<Scalar>] = []
+  for (b, y) in state.blocks.enumerated() {
+    if augment {
+      u.append(try concatenated(k[b], y.u).orthonormalized())
+      v.append(try concatenated(l[b], y.v).orthonormalized())
+    } else {
+      u.append(try k[b].orthonormalized())
+      v.append(try l[b].orthonormalized())
+    }
+  }
+  return BasisUpdate(u: u, v: v, k: k, l: l)
+}
+
+/// The Galerkin S-step of the BUG family: `S' = Ûᵀ·F(Û·S·V̂ᵀ)·V̂` from `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`.
+/// On return the state holds `Û, S₁, V̂`.
+func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
+  _ state: inout LowRankState<Scalar>, bases: BasisUpdate<Scalar>, field: inout Field, solver: inout Solver,
+  from t: Double, by h: Double, counters: inout StepCounters
+) throws {
+  var system = SubstepSystem(u: bases.u, v: bases.v)
+  system.s = state.blocks.indices.map { b in
+    let y = state.blocks[b]
+    let m = bases.u[b].transposedTimes(y.u)
+    let n = bases.v[b].transposedTimes(y.v)
+    return (m * y.s).timesTransposed(n)
+  }
+  try system.solve(
+    field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
+    evaluations: &counters.evaluations, objective: &counters.objective)
+  for b in state.blocks.indices {
+    state.blocks[b] = try LowRankMatrix(u: bases.u[b], s: system.s![b], v: bases.v[b])
+  }
+}
+
+/// `[A, B]`, the columns of A followed by those of B.
+func concatenated<Scalar>(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar> {
+  precondition(a.rows == b.rows, "concatenated: \(a.shape) and \(b.shape)")
+  var c = Matrix<Scalar>(rows: a.rows, columns: a.columns + b.columns)
+  c.assign(a)
+  c.assign(b, column: a.columns)
+  return c
+}

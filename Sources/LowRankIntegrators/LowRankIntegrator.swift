@@ -1,0 +1,131 @@
+import MatrixManifold
+
+/// A time-stepping method for dynamical low-rank approximation: advances factored blocks
+/// `Y = U·S·Vᵀ` (and dense parameters) of `Y' = F(t, Y)` by one step.
+///
+/// Implementations: ``ProjectorSplitting`` (KSL, Lie and Strang), ``BUG`` (fixed rank),
+/// ``AdaptiveBUG``, ``ParallelBUG`` and ``MidpointBUG``. Each holds the ``SubstepSolver`` that
+/// solves its K-, L- and S-substeps.
+public protocol LowRankIntegrator<Scalar> {
+  associatedtype Scalar: BLASScalar
+  /// A short name for reports ("bug-adaptive").
+  var name: String { get }
+  /// Advances `state` from t to t + h.
+  /// - Throws: ``IntegratorError/nonFinite(time:)`` if the state becomes NaN/Inf, what the field
+  ///   throws, and ``MatrixError`` from QR/SVD.
+  mutating func step<Field: LowRankVectorField<Scalar>>(
+    _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
+  ) throws -> StepReport
+}
+
+/// Which substeps to evolve together from one initial point, and in which bases.
+///
+/// The systems, per block b, with fixed bases `U_b` (n×k) and `V_b` (m×l):
+/// - K-step `K' = F(t, K·Vᵀ)·V`,
+/// - L-step `L' = F(t, U·Lᵀ)ᵀ·U`,
+/// - S-step `S' = σ·Uᵀ·F(t, U·S·Vᵀ)·V` (σ = −1 for the backward S-step of projector splitting),
+/// - dense parameters `p' = rate from the field`.
+/// When several are evolved at once their initial values must describe the same point
+/// (`K₀·Vᵀ = U·L₀ᵀ = U·S₀·Vᵀ`), so that the field is evaluated once there.
+struct SubstepSystem<Scalar: BLASScalar> {
+  var u: [Matrix<Scalar>]
+  var v: [Matrix<Scalar>]
+  var k: [Matrix<Scalar>]? = nil
+  var l: [Matrix<Scalar>]? = nil
+  var s: [Matrix<Scalar>]? = nil
+  var sSign: Scalar = 1
+  var evolveDense = false
+
+  /// Solves the system over [t, t + h] with `solver`; updates k, l, s and `dense` in place.
+  mutating func solve<Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
+    field: inout Field, solver: inout Solver, dense: inout [Matrix<Scalar>], from t: Double, by h: Double,
+    evaluations: inout Int, objective: inout Double?
+  ) throws {
+    let blocks = u.count
+    var keys: [ParameterKey] = []
+    var x: [Matrix<Scalar>] = []
+    if let k { x += k; keys += (0..<blocks).map { ParameterKey(.k, $0) } }
+    if let l { x += l; keys += (0..<blocks).map { ParameterKey(.l, $0) } }
+    if let s { x += s; keys += (0..<blocks).map { ParameterKey(.s, $0) } }
+    if evolveDense { x += dense; keys += dense.indices.map { ParameterKey(.dense, $0) } }
+    let (hasK, hasL, hasS, denseCount) = (k != nil, l != nil, s != nil, evolveDense ? dense.count : 0)
+    let (u, v, sign, fixedDense) = (self.u, self.v, sSign, dense)
+
+    try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
+      var offset = 0
+      func take(_ present: Bool) -> ArraySlice<Matrix<Scalar>>? {
+        guard present else { return nil }
+        defer { offset += blocks }
+        return x[offset..<(offset + blocks)]
+      }
+      let kx = take(hasK), lx = take(hasL), sx = take(hasS)
+      let denseValues = denseCount > 0 ? Array(x[offset..<(offset + denseCount)]) : fixedDense
+      var rates: [Matrix<Scalar>] = []
+      var denseRates: [Matrix<Scalar>] = []
+
+      if atInitial {
+        // One evaluation at the common initial point serves every substep.
+        let requests = (0..<blocks).map { b -> FieldEvaluation<Scalar>.Block in
+          let (a, bb): (Matrix<Scalar>, Matrix<Scalar>) =
+            if let kx { (kx[kx.startIndex + b], v[b]) }
+            else if let lx { (u[b], lx[lx.startIndex + b]) }
+            else { (u[b] * sx![sx!.startIndex + b], v[b]) }
+          return .init(a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
+        }
+        var e = FieldEvaluation(time: time, blocks: requests, dense: denseValues, wantsDenseRates: denseCount > 0)
+        try field.evaluate(&e)
+        evaluations += 1
+        objective = e.objective ?? objective
+        if hasK { rates += e.blocks.map(\.fTimesV) }
+        if hasL { rates += e.blocks.map(\.fTransposeTimesU) }
+        if hasS { rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign } }
+        denseRates = e.denseRates
+      } else {
+        var needDense = denseCount > 0
+        func run(_ requests: [FieldEvaluation<Scalar>.Block]) throws -> FieldEvaluation<Scalar> {
+          var e = FieldEvaluation(time: time, blocks: requests, dense: denseValues, wantsDenseRates: needDense)
+          try field.evaluate(&e)
+          evaluations += 1
+          objective = e.objective ?? objective
+          if needDense { denseRates = e.denseRates; needDense = false }
+          return e
+        }
+        if let kx {
+          let e = try run((0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) })
+          rates += e.blocks.map(\.fTimesV)
+        }
+        if let lx {
+          let e = try run((0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) })
+          rates += e.blocks.map(\.fTransposeTimesU)
+        }
+        if let sx {
+          let e = try run((0..<blocks).map { .init(a: u[$0] * sx[sx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) })
+          rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign }
+        }
+      }
+      if denseCount > 0 {
+        precondition(denseRates.count == denseCount, "the field returned \(denseRates.count) dense rates for \(denseCount) parameters")
+        rates += denseRates
+      }
+      return rates
+    }
+
+    var offset = 0
+    if hasK { k = Array(x[offset..<(offset + blocks)]); offset += blocks }
+    if hasL { l = Array(x[offset..<(offset + blocks)]); offset += blocks }
+    if hasS { s = Array(x[offset..<(offset + blocks)]); offset += blocks }
+    if denseCount > 0 { dense = Array(x[offset...]) }
+  }
+}
+
+extension LowRankState {
+  /// Throws ``IntegratorError/nonFinite(time:)`` unless every entry is finite.
+  func checkFinite(at t: Double) throws {
+    guard isFinite else { throw IntegratorError.nonFinite(time: t) }
+  }
+}
+
+/// Singular values of each block's core, for a ``StepReport`` when no truncation produced them.
+func coreSingularValues<Scalar>(_ state: LowRankState<Scalar>) throws -> [[Double]] {
+  try state.blocks.map { try $0.s.singularValues().map(Double.init) }
+}

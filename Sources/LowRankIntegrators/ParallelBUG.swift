@@ -1,0 +1,62 @@
+import MatrixManifold
+
+/// The parallel rank-adaptive BUG integrator of Ceruti, Kusch & Lubich, "A parallel
+/// rank-adaptive integrator for dynamical low-rank approximation", SIAM J. Sci. Comput. (2024).
+///
+/// K-step, L-step and a Galerkin S-step in the old bases (`S̄' = U₀ᵀ·F(U₀·S̄·V₀ᵀ)·V₀`) all start
+/// from Y₀ and are independent, so one field evaluation serves all three at the initial point.
+/// The bases are augmented, `Û = [U₀, Ũ]`, `V̂ = [V₀, Ṽ]` with Ũ, Ṽ completing `K₁`, `L₁`, and
+/// the new core is `Ŝ = [[S̄₁, L₁ᵀṼ], [ŨᵀK₁, 0]]`, truncated by ``truncation``. First order.
+public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
+  public typealias Scalar = Solver.Scalar
+  public var solver: Solver
+  /// How each block's rank is chosen after the step.
+  public var truncation: TruncationPolicy
+
+  public init(solver: Solver, truncation: TruncationPolicy) {
+    self.solver = solver
+    self.truncation = truncation
+  }
+  public var name: String { "bug-parallel" }
+
+  public mutating func step<Field: LowRankVectorField<Scalar>>(
+    _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
+  ) throws -> StepReport {
+    var counters = StepCounters()
+    var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
+    system.k = state.blocks.map { $0.u * $0.s }
+    system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
+    system.s = state.blocks.map(\.s)
+    system.evolveDense = true
+    try system.solve(
+      field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
+      evaluations: &counters.evaluations, objective: &counters.objective)
+    for b in state.blocks.indices {
+      let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
+      let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
+      // The leading r columns of qr([U₀, K₁]) span U₀; the rest complete it. Using U₀ itself for
+      // the first block keeps Û exactly orthonormal even when K₁ adds nothing new.
+      let uTilde = completion(of: u0, with: k1)
+      let vTilde = completion(of: v0, with: l1)
+      let (p, q) = (uTilde.columns, vTilde.columns)
+      var core = Matrix<Scalar>(rows: r + p, columns: r + q)
+      core.assign(s1)
+      core.assign(l1.transposedTimes(vTilde), row: 0, column: r)
+      core.assign(uTilde.transposedTimes(k1), row: r, column: 0)
+      state.blocks[b] = try LowRankMatrix(u: concatenated(u0, uTilde), s: core, v: concatenated(v0, vTilde))
+    }
+    let truncations = try state.truncate(truncation)
+    try state.checkFinite(at: t + h)
+    return StepReport(truncations, ranks: state.ranks, counters: counters)
+  }
+}
+
+/// Orthonormal columns that extend the orthonormal `basis` to span `[basis, extra]` (at most
+/// `extra.columns` of them, fewer when the ambient dimension runs out).
+func completion<Scalar>(of basis: Matrix<Scalar>, with extra: Matrix<Scalar>) -> Matrix<Scalar> {
+  // QR of finite data cannot fail; NaN would have been caught by the substep's finiteness check.
+  guard let q = try? concatenated(basis, extra).orthonormalized() else {
+    return Matrix(rows: basis.rows, columns: 0)
+  }
+  return Matrix(q.columns(basis.columns..<q.columns))
+}

@@ -1,0 +1,83 @@
+import MatrixManifold
+
+/// Which factor of which block a matrix in a substep is: lets a stateful solver (momentum,
+/// Adam) keep its state per parameter.
+public struct ParameterKey: Sendable, Hashable, CustomStringConvertible {
+  /// The factor kinds an integrator evolves.
+  public enum Factor: String, Sendable, Hashable {
+    /// K = U·S in the K-step.
+    case k
+    /// L = V·Sᵀ in the L-step.
+    case l
+    /// The core S in the S-step.
+    case s
+    /// A dense parameter (a bias, a dense layer's weight).
+    case dense
+  }
+  /// Block (layer) index, or dense-parameter index for `.dense`.
+  public var index: Int
+  /// Factor kind.
+  public var factor: Factor
+
+  public init(_ factor: Factor, _ index: Int) {
+    self.factor = factor
+    self.index = index
+  }
+
+  public var description: String { "\(factor.rawValue)[\(index)]" }
+}
+
+/// The rate of a substep system `x' = g(t, x)`.
+///
+/// The third argument is true exactly when x is the substep's initial value, so an integrator
+/// can serve several substeps from one evaluation there (BUG evaluates its K- and L-steps in one
+/// network pass at the initial point).
+public typealias SubstepRate<Scalar: BLASScalar> =
+  (_ t: Double, _ x: [Matrix<Scalar>], _ atInitialValue: Bool) throws -> [Matrix<Scalar>]
+
+/// Solves the small matrix ODEs of the K-, L- and S-steps over one step: explicit Euler,
+/// classical Runge–Kutta, or (for training) an optimizer step seen as a preconditioned Euler step.
+public protocol SubstepSolver<Scalar> {
+  associatedtype Scalar: BLASScalar
+  /// Advances `x` from t to t + h for `x' = rate(t, x)`; `keys` names each entry of `x`.
+  mutating func advance(
+    _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,
+    rate: SubstepRate<Scalar>) throws
+}
+
+/// Explicit Euler: `x₁ = x₀ + h·g(t₀, x₀)`. One evaluation; first order.
+/// For training with h = learning rate this is plain SGD.
+public struct ExplicitEuler<Scalar: BLASScalar>: SubstepSolver, Sendable {
+  public init() {}
+  public mutating func advance(
+    _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,
+    rate: SubstepRate<Scalar>
+  ) throws {
+    let g = try rate(t, x, true)
+    for i in x.indices { x[i].add(g[i], scaledBy: Scalar(h)) }
+  }
+}
+
+/// The classical fourth-order Runge–Kutta method (Kutta 1901). Four evaluations; fourth order.
+public struct RungeKutta4<Scalar: BLASScalar>: SubstepSolver, Sendable {
+  public init() {}
+  public mutating func advance(
+    _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,
+    rate: SubstepRate<Scalar>
+  ) throws {
+    let x0 = x
+    func shifted(_ k: [Matrix<Scalar>], _ c: Double) -> [Matrix<Scalar>] {
+      zip(x0, k).map { var y = $0; y.add($1, scaledBy: Scalar(c * h)); return y }
+    }
+    let k1 = try rate(t, x0, true)
+    let k2 = try rate(t + h / 2, shifted(k1, 0.5), false)
+    let k3 = try rate(t + h / 2, shifted(k2, 0.5), false)
+    let k4 = try rate(t + h, shifted(k3, 1), false)
+    for i in x.indices {
+      x[i].add(k1[i], scaledBy: Scalar(h / 6))
+      x[i].add(k2[i], scaledBy: Scalar(h / 3))
+      x[i].add(k3[i], scaledBy: Scalar(h / 3))
+      x[i].add(k4[i], scaledBy: Scalar(h / 6))
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import MatrixManifold
+
+/// One request to a vector field: evaluate F at a factored point and return the products an
+/// integrator needs, for every low-rank block at once.
+///
+/// Block b's point is `Y_b = A_b·B_bᵀ` (A n×k, B m×k, neither necessarily orthonormal: the K-,
+/// L- and S-steps evaluate at `K·V₀ᵀ`, `U₀·Lᵀ` and `Û·S·V̂ᵀ`). For each block the field fills
+/// - ``Block/fTimesV`` = `F(t, Y)·V` for the requested right basis V (m×p), and/or
+/// - ``Block/fTransposeTimesU`` = `F(t, Y)ᵀ·U` for the requested left basis U (n×q).
+///
+/// Galerkin products `Uᵀ·F·V` are formed by the integrators as `Uᵀ·(F·V)`, so a field provides
+/// only these two. A field never needs to form an n×m matrix, and a neural network evaluates all
+/// its layers in one forward/backward pass. Dense (not factored) parameters, such as biases,
+/// travel in ``dense`` and their rates in ``denseRates``.
+public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
+  /// The requests and results for one low-rank block.
+  public struct Block: Sendable {
+    /// A in `Y = A·Bᵀ`, n×k.
+    public var a: Matrix<Scalar>
+    /// B in `Y = A·Bᵀ`, m×k.
+    public var b: Matrix<Scalar>
+    /// If set, the field computes `F(t, Y)·V` for this V (m×p) into ``fTimesV``.
+    public var rightBasis: Matrix<Scalar>?
+    /// If set, the field computes `F(t, Y)ᵀ·U` for this U (n×q) into ``fTransposeTimesU``.
+    public var leftBasis: Matrix<Scalar>?
+    /// Output: `F(t, Y)·V`, n×p.
+    public var fTimesV = Matrix<Scalar>(rows: 0, columns: 0)
+    /// Output: `F(t, Y)ᵀ·U`, m×q.
+    public var fTransposeTimesU = Matrix<Scalar>(rows: 0, columns: 0)
+
+    /// A request at `Y = A·Bᵀ`.
+    public init(a: Matrix<Scalar>, b: Matrix<Scalar>, rightBasis: Matrix<Scalar>?, leftBasis: Matrix<Scalar>?) {
+      precondition(a.columns == b.columns, "FieldEvaluation.Block: A \(a.shape), B \(b.shape)")
+      precondition(rightBasis.map { $0.rows == b.rows } ?? true, "right basis \(rightBasis!.shape) for B \(b.shape)")
+      precondition(leftBasis.map { $0.rows == a.rows } ?? true, "left basis \(leftBasis!.shape) for A \(a.shape)")
+      self.a = a
+      self.b = b
+      self.rightBasis = rightBasis
+      self.leftBasis = leftBasis
+    }
+
+    /// The point as a dense matrix `A·Bᵀ` (for small problems and tests).
+    public func densePoint() -> Matrix<Scalar> { a.timesTransposed(b) }
+  }
+
+  /// The time t at which F is evaluated.
+  public var time: Double
+  /// One entry per low-rank block, in the field's order.
+  public var blocks: [Block]
+  /// Values of the dense parameters at which to evaluate (empty for pure matrix ODEs).
+  public var dense: [Matrix<Scalar>]
+  /// Whether the field must fill ``denseRates``.
+  public var wantsDenseRates: Bool
+  /// Output: the rates of the dense parameters (for training, minus their gradients).
+  public var denseRates: [Matrix<Scalar>] = []
+  /// Output, optional: an objective value at this point (for training, the batch loss).
+  public var objective: Double?
+
+  public init(time: Double, blocks: [Block], dense: [Matrix<Scalar>] = [], wantsDenseRates: Bool = false) {
+    self.time = time
+    self.blocks = blocks
+    self.dense = dense
+    self.wantsDenseRates = wantsDenseRates
+  }
+}
+
+/// The right-hand side `F(t, Y)` of a matrix ODE `Y' = F(t, Y)`, for one or several low-rank
+/// blocks, seen only through the products an integrator needs (see ``FieldEvaluation``).
+///
+/// This is the single gradient-provider protocol of the package: matrix ODEs conform to it, and
+/// so does a neural network, whose F is minus the loss gradient (dynamical low-rank training,
+/// Schotthöfer et al. 2022). Every integrator is written once, against this protocol.
+public protocol LowRankVectorField<Scalar> {
+  associatedtype Scalar: BLASScalar
+  /// Fills the outputs of `evaluation` (see ``FieldEvaluation``).
+  /// - Throws: when F cannot be evaluated (for example NaN in a network's loss).
+  mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws
+}
+
+/// A matrix ODE with one block that computes `F(t, A·Bᵀ)·V` and `F(t, A·Bᵀ)ᵀ·U` directly from
+/// the factors. Conforming types get ``LowRankVectorField/evaluate(_:)`` for free.
+public protocol FactoredMatrixField<Scalar>: LowRankVectorField {
+  /// `F(t, A·Bᵀ)·V`.
+  func fTimes(_ v: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar>
+  /// `F(t, A·Bᵀ)ᵀ·U`.
+  func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar>
+}
+
+extension FactoredMatrixField {
+  public mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
+    precondition(evaluation.blocks.count == 1, "a matrix ODE has one block, got \(evaluation.blocks.count)")
+    let t = evaluation.time
+    let block = evaluation.blocks[0]
+    if let v = block.rightBasis {
+      evaluation.blocks[0].fTimesV = fTimes(v, at: t, a: block.a, b: block.b)
+    }
+    if let u = block.leftBasis {
+      evaluation.blocks[0].fTransposeTimesU = fTransposeTimes(u, at: t, a: block.a, b: block.b)
+    }
+  }
+}
