@@ -19,7 +19,8 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
   ) throws -> StepReport {
     var counters = StepCounters()
     let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: false, counters: &counters)
-    try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    let factored = try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    state.blocks = try factored.map { try LowRankMatrix(u: $0.u, s: $0.s, v: $0.v) }
     try state.checkFinite(at: t + h)
     return StepReport(
       ranks: state.ranks, singularValues: try coreSingularValues(state),
@@ -51,8 +52,8 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
   ) throws -> StepReport {
     var counters = StepCounters()
     let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
-    try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
-    let truncations = try state.truncate(truncation)
+    let factored = try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    let truncations = try state.assignTruncated(factored, truncation)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }
@@ -70,18 +71,6 @@ extension StepReport {
       ranks: ranks, singularValues: truncations.map { $0.singularValues.map(Double.init) },
       discardedNorm: truncations.map { Double($0.discardedNorm) }, evaluations: counters.evaluations,
       objective: counters.objective)
-  }
-}
-
-extension LowRankState {
-  /// Truncates every block's core by `policy` (SVD of S), returning what was kept and dropped.
-  mutating func truncate(_ policy: TruncationPolicy) throws -> [LowRankMatrix<Scalar>.Truncation] {
-    try blocks.indices.map { b in
-      let y = blocks[b]
-      let t = try LowRankMatrix.truncate(basisU: y.u, core: y.s, basisV: y.v, policy: policy)
-      blocks[b] = t.matrix
-      return t
-    }
   }
 }
 
@@ -124,12 +113,36 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   return BasisUpdate(u: u, v: v, k: k, l: l)
 }
 
+/// `U·S·Vᵀ` with orthonormal U (n×k), V (m×l) and a k×l core that need not be square: the
+/// augmented bases can differ in size when n or m is smaller than 2r.
+struct Factored<Scalar: BLASScalar> {
+  var u: Matrix<Scalar>
+  var s: Matrix<Scalar>
+  var v: Matrix<Scalar>
+
+  /// Truncated by `policy` into a square factorisation.
+  func truncated(_ policy: TruncationPolicy) throws -> LowRankMatrix<Scalar>.Truncation {
+    try LowRankMatrix.truncate(basisU: u, core: s, basisV: v, policy: policy)
+  }
+}
+
+extension LowRankState {
+  /// Replaces every block by its truncation by `policy`, returning what was kept and dropped.
+  mutating func assignTruncated(_ factored: [Factored<Scalar>], _ policy: TruncationPolicy) throws
+    -> [LowRankMatrix<Scalar>.Truncation]
+  {
+    let truncations = try factored.map { try $0.truncated(policy) }
+    blocks = truncations.map(\.matrix)
+    return truncations
+  }
+}
+
 /// The Galerkin S-step of the BUG family: `S' = Ûᵀ·F(Û·S·V̂ᵀ)·V̂` from `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`.
-/// On return the state holds `Û, S₁, V̂`.
+/// Returns `Û, S₁, V̂` per block; the state (Y₀) is not changed.
 func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
   _ state: inout LowRankState<Scalar>, bases: BasisUpdate<Scalar>, field: inout Field, solver: inout Solver,
   from t: Double, by h: Double, counters: inout StepCounters
-) throws {
+) throws -> [Factored<Scalar>] {
   var system = SubstepSystem(u: bases.u, v: bases.v)
   system.s = state.blocks.indices.map { b in
     let y = state.blocks[b]
@@ -140,9 +153,7 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
     evaluations: &counters.evaluations, objective: &counters.objective)
-  for b in state.blocks.indices {
-    state.blocks[b] = try LowRankMatrix(u: bases.u[b], s: system.s![b], v: bases.v[b])
-  }
+  return state.blocks.indices.map { Factored(u: bases.u[$0], s: system.s![$0], v: bases.v[$0]) }
 }
 
 /// `[A, B]`, the columns of A followed by those of B.

@@ -30,24 +30,24 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
   ) throws -> StepReport {
     var counters = StepCounters()
     // 1. Half step with the augmented BUG, untruncated.
-    var half = state
-    let halfBases = try basisUpdate(&half, field: &field, solver: &solver, from: t, by: h / 2, augment: true, counters: &counters)
-    try galerkinStep(&half, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters)
-    try half.checkFinite(at: t + h / 2)
+    var halfState = state
+    let halfBases = try basisUpdate(&halfState, field: &field, solver: &solver, from: t, by: h / 2, augment: true, counters: &counters)
+    let half = try galerkinStep(&halfState, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters)
+    guard half.allSatisfy({ $0.s.isFinite }) else { throw IntegratorError.nonFinite(time: t + h / 2) }
 
     // 2. G·V̂½ and Gᵀ·Û½ at the midpoint, with the dense rates there.
     let tMid = t + h / 2
     var e = FieldEvaluation(
       time: tMid,
-      blocks: half.blocks.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: $0.u) },
-      dense: half.dense, wantsDenseRates: !state.dense.isEmpty)
+      blocks: half.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: $0.u) },
+      dense: halfState.dense, wantsDenseRates: !state.dense.isEmpty)
     try field.evaluate(&e)
     counters.evaluations += 1
 
     // 3. Bases for the full step.
     var uHat: [Matrix<Scalar>] = []
     var vHat: [Matrix<Scalar>] = []
-    for (b, y) in half.blocks.enumerated() {
+    for (b, y) in half.enumerated() {
       uHat.append(try concatenated(y.u, e.blocks[b].fTimesV).orthonormalized())
       vHat.append(try concatenated(y.v, e.blocks[b].fTransposeTimesU).orthonormalized())
     }
@@ -55,20 +55,20 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.
     var g = FieldEvaluation(
       time: tMid,
-      blocks: half.blocks.indices.map { .init(a: half.blocks[$0].u * half.blocks[$0].s, b: half.blocks[$0].v, rightBasis: vHat[$0], leftBasis: nil) },
-      dense: half.dense)
+      blocks: half.indices.map { .init(a: half[$0].u * half[$0].s, b: half[$0].v, rightBasis: vHat[$0], leftBasis: nil) },
+      dense: halfState.dense)
     try field.evaluate(&g)
     counters.evaluations += 1
     counters.objective = g.objective ?? e.objective ?? counters.objective
-    for b in state.blocks.indices {
+    let full = state.blocks.indices.map { b in
       let y = state.blocks[b]
       var core = (uHat[b].transposedTimes(y.u) * y.s).timesTransposed(vHat[b].transposedTimes(y.v))
       core.add(uHat[b].transposedTimes(g.blocks[b].fTimesV), scaledBy: Scalar(h))
-      state.blocks[b] = try LowRankMatrix(u: uHat[b], s: core, v: vHat[b])
+      return Factored(u: uHat[b], s: core, v: vHat[b])
     }
     for i in state.dense.indices { state.dense[i].add(e.denseRates[i], scaledBy: Scalar(h)) }
 
-    let truncations = try state.truncate(truncation)
+    let truncations = try state.assignTruncated(full, truncation)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }

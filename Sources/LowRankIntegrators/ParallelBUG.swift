@@ -31,6 +31,7 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
     try system.solve(
       field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
       evaluations: &counters.evaluations, objective: &counters.objective)
+    var factored: [Factored<Scalar>] = []
     for b in state.blocks.indices {
       let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
       let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
@@ -43,9 +44,9 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       core.assign(s1)
       core.assign(l1.transposedTimes(vTilde), row: 0, column: r)
       core.assign(uTilde.transposedTimes(k1), row: r, column: 0)
-      state.blocks[b] = try LowRankMatrix(u: concatenated(u0, uTilde), s: core, v: concatenated(v0, vTilde))
+      factored.append(Factored(u: concatenated(u0, uTilde), s: core, v: concatenated(v0, vTilde)))
     }
-    let truncations = try state.truncate(truncation)
+    let truncations = try state.assignTruncated(factored, truncation)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }
