@@ -31,13 +31,13 @@ func run(
   /// what remains is rounding: 1e-10 relative leaves room for ~10⁵ ulps of QR/GEMM error.
   @Test(arguments: [1, 3, 10])
   func reproduceRankRTrajectory(steps: Int) throws {
-    let problem = LinearFactorsTrajectory(rows: 30, columns: 20, rank: 4, seed: 100)
+    let problem = LinearFactorsProblem(rows: 30, columns: 20, rank: 4, seed: 100)
     let exactOnes: [any LowRankIntegrator<Double>] = allIntegrators(maxRank: 8).filter {
       $0.name != "bug-parallel"  // parallel BUG is first order even for this problem
     }
     for integrator in exactOnes {
-      let solution = try run(integrator, field: problem.field, initial: problem.initial, to: 1, steps: steps)
-      let error = relativeError(solution.state, problem.a(1))
+      let solution = try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: steps)
+      let error = relativeError(solution.state, problem.exactSolution(at: 1))
       #expect(error <= 1e-10, "\(integrator.name), \(steps) steps: relative error \(error)")
       #expect(solution.state.blocks[0].rank == 4, "\(integrator.name): rank \(solution.state.blocks[0].rank)")
     }
@@ -45,11 +45,11 @@ func run(
 
   /// The parallel integrator is not exact here, but converges at first order.
   @Test func parallelBUGConvergesOnRankRTrajectory() throws {
-    let problem = LinearFactorsTrajectory(rows: 30, columns: 20, rank: 4, seed: 100)
+    let problem = LinearFactorsProblem(rows: 30, columns: 20, rank: 4, seed: 100)
     let integrator = allIntegrators(maxRank: 8).first { $0.name == "bug-parallel" }!
     let steps = [8, 16, 32, 64]
     let errors = try steps.map { n in
-      relativeError(try run(integrator, field: problem.field, initial: problem.initial, to: 1, steps: n).state, problem.a(1))
+      relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n).state, problem.exactSolution(at: 1))
     }
     let order = observedOrder(stepSizes: steps.map { 1 / Double($0) }, errors: errors)
     #expect(order > 0.7, "errors \(errors), observed order \(order)")
@@ -134,7 +134,7 @@ func run(
     let steps = [16, 32, 64, 128]
     for integrator in allIntegrators(maxRank: 4) where expected[integrator.name] != nil {
       let errors = try steps.map { n in
-        relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.y0), to: 1, steps: n).state, reference)
+        relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n).state, reference)
       }
       let order = observedOrder(stepSizes: steps.map { 1 / Double($0) }, errors: errors)
       #expect(Swift.abs(order - expected[integrator.name]!) <= 0.3, "\(integrator.name): errors \(errors), order \(order)")
@@ -146,12 +146,12 @@ func run(
   /// 1 for adaptive and parallel BUG, 2 for midpoint BUG.
   @Test func adaptiveOrdersAgainstExactSolution() throws {
     let problem = HeatProblem()
-    let reference = problem.exact(1)
+    let reference = problem.exactSolution(at: 1)
     let expected = ["bug-adaptive": 1.0, "bug-parallel": 1, "bug-midpoint": 2]
     let steps = [4, 8, 16, 32]
     for integrator in allIntegrators(maxRank: 16) where expected[integrator.name] != nil {
       let errors = try steps.map { n in
-        relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.y0), to: 1, steps: n).state, reference)
+        relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n).state, reference)
       }
       let order = observedOrder(stepSizes: steps.map { 1 / Double($0) }, errors: errors)
       #expect(Swift.abs(order - expected[integrator.name]!) <= 0.3, "\(integrator.name): errors \(errors), order \(order)")
@@ -161,11 +161,11 @@ func run(
   /// The DLRA error at fixed rank approaches the best rank-r approximation error of Y(t).
   @Test func errorVersusRankTracksBestApproximation() throws {
     let problem = HeatProblem(initialSingularValues: [1, 0.3, 0.1, 0.03, 0.01, 0.003])
-    let reference = problem.exact(1)
+    let reference = problem.exactSolution(at: 1)
     let sigma = try reference.singularValues()
     var previous = Double.infinity
     for r in [2, 3, 4, 5] {
-      let y0 = try LowRankMatrix(truncating: problem.y0.dense(), policy: .fixedRank(r))
+      let y0 = try LowRankMatrix(truncating: problem.initialValue.dense(), policy: .fixedRank(r))
       let solution = try run(BUG(solver: RungeKutta4<Double>()), field: problem.field, initial: LowRankState(y0), to: 1, steps: 200)
       let error = Double((solution.state.blocks[0].dense() - reference).frobeniusNorm)
       let best = sigma[r...].reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -191,9 +191,9 @@ func completionBasis(_ basis: Matrix<Double>, count: Int, using g: inout SplitMi
   /// bounded errors and no NaN.
   @Test func smallSingularValues() throws {
     let problem = HeatProblem(initialSingularValues: [1, 1e-3, 1e-8, 1e-14])
-    let reference = problem.exact(0.5)
+    let reference = problem.exactSolution(at: 0.5)
     for integrator in allIntegrators(maxRank: 8) {
-      let solution = try run(integrator, field: problem.field, initial: LowRankState(problem.y0), to: 0.5, steps: 10)
+      let solution = try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 0.5, steps: 10)
       #expect(solution.state.isFinite, "\(integrator.name)")
       let error = relativeError(solution.state, reference)
       #expect(error < 1e-2, "\(integrator.name): error \(error)")
