@@ -68,7 +68,7 @@ struct StepCounters {
 extension StepReport {
   init<Scalar>(_ truncations: [LowRankMatrix<Scalar>.Truncation], ranks: [Int], counters: StepCounters) {
     self.init(
-      ranks: ranks, singularValues: truncations.map { $0.singularValues.map(Double.init) },
+      ranks: ranks, singularValues: truncations.map { $0.singularValues.prefix($0.matrix.rank).map(Double.init) },
       discardedNorm: truncations.map { Double($0.discardedNorm) }, evaluations: counters.evaluations,
       objective: counters.objective)
   }

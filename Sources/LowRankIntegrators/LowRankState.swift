@@ -28,8 +28,7 @@ public struct LowRankState<Scalar: BLASScalar>: Sendable, Equatable {
 public struct StepReport: Sendable {
   /// Block ranks after the step.
   public var ranks: [Int]
-  /// Singular values of each block's new core, descending (from the truncation when there was
-  /// one, otherwise computed from S).
+  /// Singular values of each block after the step (the kept ones), descending.
   public var singularValues: [[Double]]
   /// Per block, the Frobenius norm discarded by truncation (0 without truncation).
   public var discardedNorm: [Double]

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `dlrt` command: dynamical low-rank approximation and training from the command line.
+@main
+struct DLRT: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dlrt",
+    abstract: "Dynamical low-rank approximation of matrix ODEs and dynamical low-rank training.",
+    subcommands: [ODE.self]
+  )
+}
