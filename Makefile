@@ -21,9 +21,41 @@ build: deps ## debug build of everything
 test: deps ## run the test suite (single-threaded BLAS for repeatable numbers)
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 
+# BENCH_ARGS goes to dlrt-bench, e.g. `make bench BENCH_ARGS="gemm --threads 1 --json bench.json"`;
+# BENCH_SCRATCH is the build directory (Benchmarks/README.md).
+bench: BENCH_ARGS ?=
+bench: BENCH_SCRATCH ?= .build
 bench: deps ## release-build benchmarks: GEMM ratio vs direct BLAS, QR/SVD, integrators, training
-	$(SWIFT) build -c release --product dlrt-bench
-	$(RELEASE_BIN)/dlrt-bench
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product dlrt-bench
+	"$$($(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --show-bin-path)/dlrt-bench" $(BENCH_ARGS)
 
 format: ## format the sources with the toolchain's swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Examples
+
+# ---- data: MNIST (original IDX files, verified) and Fashion-MNIST (Debian package) ----
+FASHION_MNIST_PACKAGE := dataset-fashion-mnist
+
+.PHONY: data
+data: ## put verified MNIST into data/mnist and install Fashion-MNIST (Debian package)
+	scripts/fetch-mnist.sh data/mnist
+	@dpkg -s $(FASHION_MNIST_PACKAGE) >/dev/null 2>&1 || { \
+	  echo "installing $(FASHION_MNIST_PACKAGE)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(FASHION_MNIST_PACKAGE); }
+	@echo "Fashion-MNIST: $$(dirname "$$(dpkg -L $(FASHION_MNIST_PACKAGE) | grep -m 1 'train-images')")"
+
+# ---------------------------------------------------------------------------------------------
+# Matrix ODE experiments
+DLRT_RELEASE = $(RELEASE_BIN)/dlrt
+
+.PHONY: release ode-convergence
+release: deps ## release build of the dlrt command
+	$(SWIFT) build -c release --product dlrt
+
+ode-convergence: release ## error vs step size of every integrator (Koch–Lubich, heat); table in Docs/Integrators.md
+	$(DLRT_RELEASE) ode convergence --problem koch-lubich --size 100 --rank 10 --abs-tol 1e-6 --max-rank 40 \
+	  --steps 8 16 32 64 128 --out results/ode-convergence-koch-lubich \
+	  --plot Docs/figures/ode-convergence-koch-lubich.svg --update-doc Docs/Integrators.md --marker ode-koch-lubich
+	$(DLRT_RELEASE) ode convergence --problem heat --size 32 --rank 3 --abs-tol 1e-12 --max-rank 16 \
+	  --steps 4 8 16 32 64 --out results/ode-convergence-heat \
+	  --plot Docs/figures/ode-convergence-heat.svg --update-doc Docs/Integrators.md --marker ode-heat
