@@ -59,3 +59,8 @@ ode-convergence: release ## error vs step size of every integrator (Koch–Lubic
 	$(DLRT_RELEASE) ode convergence --problem heat --size 32 --rank 3 --abs-tol 1e-12 --max-rank 16 \
 	  --steps 4 8 16 32 64 --out results/ode-convergence-heat \
 	  --plot Docs/figures/ode-convergence-heat.svg --update-doc Docs/Integrators.md --marker ode-heat
+
+.PHONY: demo
+demo: deps ## the main job: build and run the matrix-ODE example (MNIST training joins when `dlrt train` lands)
+	$(SWIFT) build -c release --product matrix-ode-example
+	$(RELEASE_BIN)/matrix-ode-example

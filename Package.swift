@@ -40,6 +40,12 @@ let package = Package(
       path: "Benchmarks/DLRTBench"
     ),
 
+    .executableTarget(
+      name: "matrix-ode-example",
+      dependencies: ["MatrixManifold", "LowRankIntegrators"],
+      path: "Examples/MatrixODE"
+    ),
+
     .target(name: "TestSupport", dependencies: ["MatrixManifold"], path: "Tests/TestSupport"),
     .testTarget(name: "MatrixManifoldTests", dependencies: ["MatrixManifold", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
