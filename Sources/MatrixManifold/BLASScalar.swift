@@ -49,6 +49,15 @@ where RawSignificand: FixedWidthInteger {
     _ trans: Transpose, rows: Int, columns: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
     b: UnsafeMutablePointer<Self>, ldb: Int)
 
+  /// Copies the upper triangle (including the diagonal) of an m×n A into B (LAPACK `?lacpy`, 'U');
+  /// the rest of B is left as it is.
+  static func lacpyUpper(
+    m: Int, n: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
+
+  /// Whether every entry of `buffer` is finite (no NaN, no infinity). Concrete per type so the
+  /// scan runs at memory speed even when called from generic code.
+  static func allFinite(_ buffer: UnsafeBufferPointer<Self>) -> Bool
+
   /// Householder QR factorisation of an m×n matrix in place (LAPACK `?geqrf`).
   static func geqrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, tau: UnsafeMutablePointer<Self>

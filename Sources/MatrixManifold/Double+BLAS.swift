@@ -50,6 +50,20 @@ extension Double: BLASScalar {
       b, blasint(ldb))
   }
 
+  public static func lacpyUpper(
+    m: Int, n: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+  ) {
+    _ = LAPACKE_dlacpy(columnMajor, upper, Int32(m), Int32(n), a, Int32(lda), b, Int32(ldb))
+  }
+
+  public static func allFinite(_ buffer: UnsafeBufferPointer<Double>) -> Bool {
+    // x − x is 0 for finite x and NaN for NaN or ±∞; summing keeps any NaN. Branch-free, so the
+    // compiler vectorises it.
+    var accumulator: Double = 0
+    for x in buffer { accumulator += x - x }
+    return accumulator == 0
+  }
+
   public static func geqrf(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafeMutablePointer<Double>
   ) -> Int {

@@ -10,8 +10,13 @@ extension Matrix {
     var (factored, tau) = try householder()
     let k = tau.count
     var r = Matrix(rows: k, columns: columns)
-    for j in 0..<columns {
-      for i in 0...Swift.min(j, k - 1) where k > 0 { r[i, j] = factored[i, j] }
+    if k > 0 {
+      let (lda, m, n) = (leadingDimension, k, columns)
+      factored.withUnsafeBufferPointer { a in
+        r.withUnsafeMutableBufferPointer { b in
+          Scalar.lacpyUpper(m: m, n: n, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: m)
+        }
+      }
     }
     let q = try factored.formQ(tau: tau)
     return (q, r)

@@ -110,7 +110,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   }
 
   /// Whether every entry is finite (no NaN or infinity).
-  public var isFinite: Bool { elements.allSatisfy { $0.isFinite } }
+  public var isFinite: Bool { storage.withUnsafeBufferPointer { Scalar.allFinite($0) } }
 }
 
 /// The shape of a matrix.
