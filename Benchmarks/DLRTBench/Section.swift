@@ -35,4 +35,5 @@ protocol BenchmarkSection: Sendable {
 let allSections: [any BenchmarkSection] = [
   GEMMSection(),
   FactorizationsSection(),
+  IntegratorsSection(),
 ]
