@@ -52,7 +52,8 @@ struct IntegratorsSection: BenchmarkSection {
         var state = LowRankState(y0)
         blackHole(try! integrator.step(&state, field: &f, from: 0, by: 0.01))
       }.median
-      let adaptive = measure(minimumTime: 0, maximumRepetitions: repetitions, minimumRepetitions: repetitions) {
+      let adaptive = measure(minimumTime: 0, maximumRepetitions: repetitions, minimumRepetitions: repetitions)
+      {
         var integrator = AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: policy)
         var f = field
         var state = LowRankState(y0)
@@ -68,11 +69,15 @@ struct IntegratorsSection: BenchmarkSection {
       } else {
         cells += [.text("-"), .text("-")]
       }
-      cells += [peak.map { .number($0, decimals: 1) } ?? .text("n/a"), .number(8 * Double(n) * Double(n) / 1e6, decimals: 0)]
+      cells += [
+        peak.map { .number($0, decimals: 1) } ?? .text("n/a"),
+        .number(8 * Double(n) * Double(n) / 1e6, decimals: 0),
+      ]
       table.append(cells)
       previous = (bug, adaptive)
     }
-    let summary = "integrators: worst growth per doubling \(format(worstGrowth, decimals: 2)) (limit 2.3): \(passed ? "PASS" : "FAIL")"
+    let summary =
+      "integrators: worst growth per doubling \(format(worstGrowth, decimals: 2)) (limit 2.3): \(passed ? "PASS" : "FAIL")"
     return SectionReport(name: name, tables: [table], passed: passed, summary: summary)
   }
 }

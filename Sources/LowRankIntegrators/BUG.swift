@@ -18,13 +18,16 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
     var counters = StepCounters()
-    let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: false, counters: &counters)
-    let factored = try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    let bases = try basisUpdate(
+      &state, field: &field, solver: &solver, from: t, by: h, augment: false, counters: &counters)
+    let factored = try galerkinStep(
+      &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
     state.blocks = try factored.map { try LowRankMatrix(u: $0.u, s: $0.s, v: $0.v) }
     try state.checkFinite(at: t + h)
     return StepReport(
       ranks: state.ranks, singularValues: try coreSingularValues(state),
-      discardedNorm: state.blocks.map { _ in 0 }, evaluations: counters.evaluations, objective: counters.objective)
+      discardedNorm: state.blocks.map { _ in 0 }, evaluations: counters.evaluations,
+      objective: counters.objective)
   }
 }
 
@@ -51,8 +54,10 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
     var counters = StepCounters()
-    let bases = try basisUpdate(&state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
-    let factored = try galerkinStep(&state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+    let bases = try basisUpdate(
+      &state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
+    let factored = try galerkinStep(
+      &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
     let truncations = try state.assignTruncated(factored, truncation)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
@@ -68,7 +73,8 @@ struct StepCounters {
 extension StepReport {
   init<Scalar>(_ truncations: [LowRankMatrix<Scalar>.Truncation], ranks: [Int], counters: StepCounters) {
     self.init(
-      ranks: ranks, singularValues: truncations.map { $0.singularValues.prefix($0.matrix.rank).map(Double.init) },
+      ranks: ranks,
+      singularValues: truncations.map { $0.singularValues.prefix($0.matrix.rank).map(Double.init) },
       discardedNorm: truncations.map { Double($0.discardedNorm) }, evaluations: counters.evaluations,
       objective: counters.objective)
   }

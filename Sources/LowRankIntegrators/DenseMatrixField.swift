@@ -31,12 +31,16 @@ public struct LowRankDerivativeField<Scalar: BLASScalar>: FactoredMatrixField, S
     self.derivative = derivative
   }
 
-  public func fTimes(_ v: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar> {
+  public func fTimes(_ v: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<
+    Scalar
+  > {
     let (p, q) = derivative(t)
     return p * q.transposedTimes(v)
   }
 
-  public func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar> {
+  public func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>)
+    -> Matrix<Scalar>
+  {
     let (p, q) = derivative(t)
     return q * p.transposedTimes(u)
   }

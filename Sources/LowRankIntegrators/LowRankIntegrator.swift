@@ -67,12 +67,12 @@ struct SubstepSystem<Scalar: BLASScalar> {
         // One evaluation at the common initial point serves every substep.
         let requests = (0..<blocks).map { b -> FieldEvaluation<Scalar>.Block in
           let (a, bb): (Matrix<Scalar>, Matrix<Scalar>) =
-            if let kx { (kx[kx.startIndex + b], v[b]) }
-            else if let lx { (u[b], lx[lx.startIndex + b]) }
-            else { (u[b] * sx![sx!.startIndex + b], v[b]) }
+            if let kx { (kx[kx.startIndex + b], v[b]) } else if let lx { (u[b], lx[lx.startIndex + b]) } else
+            { (u[b] * sx![sx!.startIndex + b], v[b]) }
           return .init(a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
         }
-        var e = FieldEvaluation(time: time, blocks: requests, dense: denseValues, wantsDenseRates: denseCount > 0)
+        var e = FieldEvaluation(
+          time: time, blocks: requests, dense: denseValues, wantsDenseRates: denseCount > 0)
         try field.evaluate(&e)
         evaluations += 1
         objective = e.objective ?? objective
@@ -83,7 +83,8 @@ struct SubstepSystem<Scalar: BLASScalar> {
       } else {
         var needDense = denseCount > 0
         func run(_ requests: [FieldEvaluation<Scalar>.Block]) throws -> FieldEvaluation<Scalar> {
-          var e = FieldEvaluation(time: time, blocks: requests, dense: denseValues, wantsDenseRates: needDense)
+          var e = FieldEvaluation(
+            time: time, blocks: requests, dense: denseValues, wantsDenseRates: needDense)
           try field.evaluate(&e)
           evaluations += 1
           objective = e.objective ?? objective
@@ -91,20 +92,29 @@ struct SubstepSystem<Scalar: BLASScalar> {
           return e
         }
         if let kx {
-          let e = try run((0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) })
+          let e = try run(
+            (0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) }
+          )
           rates += e.blocks.map(\.fTimesV)
         }
         if let lx {
-          let e = try run((0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) })
+          let e = try run(
+            (0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) }
+          )
           rates += e.blocks.map(\.fTransposeTimesU)
         }
         if let sx {
-          let e = try run((0..<blocks).map { .init(a: u[$0] * sx[sx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) })
+          let e = try run(
+            (0..<blocks).map {
+              .init(a: u[$0] * sx[sx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil)
+            })
           rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign }
         }
       }
       if denseCount > 0 {
-        precondition(denseRates.count == denseCount, "the field returned \(denseRates.count) dense rates for \(denseCount) parameters")
+        precondition(
+          denseRates.count == denseCount,
+          "the field returned \(denseRates.count) dense rates for \(denseCount) parameters")
         rates += denseRates
       }
       return rates

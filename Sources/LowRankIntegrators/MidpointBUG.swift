@@ -31,8 +31,10 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     var counters = StepCounters()
     // 1. Half step with the augmented BUG, untruncated.
     var halfState = state
-    let halfBases = try basisUpdate(&halfState, field: &field, solver: &solver, from: t, by: h / 2, augment: true, counters: &counters)
-    let half = try galerkinStep(&halfState, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters)
+    let halfBases = try basisUpdate(
+      &halfState, field: &field, solver: &solver, from: t, by: h / 2, augment: true, counters: &counters)
+    let half = try galerkinStep(
+      &halfState, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters)
     guard half.allSatisfy({ $0.s.isFinite }) else { throw IntegratorError.nonFinite(time: t + h / 2) }
 
     // 2. G·V̂½ and Gᵀ·Û½ at the midpoint, with the dense rates there.
@@ -55,7 +57,9 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.
     var g = FieldEvaluation(
       time: tMid,
-      blocks: half.indices.map { .init(a: half[$0].u * half[$0].s, b: half[$0].v, rightBasis: vHat[$0], leftBasis: nil) },
+      blocks: half.indices.map {
+        .init(a: half[$0].u * half[$0].s, b: half[$0].v, rightBasis: vHat[$0], leftBasis: nil)
+      },
       dense: halfState.dense)
     try field.evaluate(&g)
     counters.evaluations += 1

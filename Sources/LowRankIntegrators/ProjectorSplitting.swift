@@ -32,7 +32,8 @@ public struct ProjectorSplitting<Solver: SubstepSolver>: LowRankIntegrator {
       try ksl(&state, field: &field, from: t, by: h, evaluations: &evaluations, objective: &objective)
     case .strang:
       try ksl(&state, field: &field, from: t, by: h / 2, evaluations: &evaluations, objective: &objective)
-      try lsk(&state, field: &field, from: t + h / 2, by: h / 2, evaluations: &evaluations, objective: &objective)
+      try lsk(
+        &state, field: &field, from: t + h / 2, by: h / 2, evaluations: &evaluations, objective: &objective)
     }
     try state.checkFinite(at: t + h)
     return StepReport(
@@ -66,7 +67,9 @@ public struct ProjectorSplitting<Solver: SubstepSolver>: LowRankIntegrator {
     var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
     system.k = state.blocks.map { $0.u * $0.s }
     system.evolveDense = true
-    try system.solve(field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations, objective: &objective)
+    try system.solve(
+      field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations,
+      objective: &objective)
     for (b, k1) in system.k!.enumerated() {
       let (q, r) = try k1.qr()
       state.blocks[b].u = q
@@ -82,7 +85,9 @@ public struct ProjectorSplitting<Solver: SubstepSolver>: LowRankIntegrator {
     var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
     system.s = state.blocks.map(\.s)
     system.sSign = -1
-    try system.solve(field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations, objective: &objective)
+    try system.solve(
+      field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations,
+      objective: &objective)
     for (b, s) in system.s!.enumerated() { state.blocks[b].s = s }
   }
 
@@ -93,7 +98,9 @@ public struct ProjectorSplitting<Solver: SubstepSolver>: LowRankIntegrator {
   ) throws {
     var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
     system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
-    try system.solve(field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations, objective: &objective)
+    try system.solve(
+      field: &field, solver: &solver, dense: &state.dense, from: t, by: h, evaluations: &evaluations,
+      objective: &objective)
     for (b, l1) in system.l!.enumerated() {
       let (q, r) = try l1.qr()
       state.blocks[b].v = q

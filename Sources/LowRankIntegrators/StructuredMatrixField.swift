@@ -106,7 +106,9 @@ public struct StructuredMatrixField<Scalar: BLASScalar>: FactoredMatrixField, Se
     self.source = source
   }
 
-  public func fTimes(_ v: Matrix<Scalar>, at t: Double, a x: Matrix<Scalar>, b w: Matrix<Scalar>) -> Matrix<Scalar> {
+  public func fTimes(_ v: Matrix<Scalar>, at t: Double, a x: Matrix<Scalar>, b w: Matrix<Scalar>) -> Matrix<
+    Scalar
+  > {
     let wtv = w.transposedTimes(v)  // k×p
     var result = Matrix<Scalar>(rows: x.rows, columns: v.columns)
     if let left { result.add(left.apply(to: x * wtv)) }
@@ -118,7 +120,9 @@ public struct StructuredMatrixField<Scalar: BLASScalar>: FactoredMatrixField, Se
     return result
   }
 
-  public func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a x: Matrix<Scalar>, b w: Matrix<Scalar>) -> Matrix<Scalar> {
+  public func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a x: Matrix<Scalar>, b w: Matrix<Scalar>)
+    -> Matrix<Scalar>
+  {
     // Fᵀ·U = W·Xᵀ·Aᵀ·U + B·W·(XᵀU) + Q·(PᵀU)
     var result = Matrix<Scalar>(rows: w.rows, columns: u.columns)
     if let left { result.formProduct(w, x.transposedTimes(left.applyTransposed(to: u))) }

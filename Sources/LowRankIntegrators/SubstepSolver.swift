@@ -67,7 +67,9 @@ public struct RungeKutta4<Scalar: BLASScalar>: SubstepSolver, Sendable {
   ) throws {
     let x0 = x
     func shifted(_ k: [Matrix<Scalar>], _ c: Double) -> [Matrix<Scalar>] {
-      zip(x0, k).map { var y = $0; y.add($1, scaledBy: Scalar(c * h)); return y }
+      zip(x0, k).map {
+        var y = $0; y.add($1, scaledBy: Scalar(c * h)); return y
+      }
     }
     let k1 = try rate(t, x0, true)
     let k2 = try rate(t + h / 2, shifted(k1, 0.5), false)

@@ -29,10 +29,13 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
     public var fTransposeTimesU = Matrix<Scalar>(rows: 0, columns: 0)
 
     /// A request at `Y = A·Bᵀ`.
-    public init(a: Matrix<Scalar>, b: Matrix<Scalar>, rightBasis: Matrix<Scalar>?, leftBasis: Matrix<Scalar>?) {
+    public init(a: Matrix<Scalar>, b: Matrix<Scalar>, rightBasis: Matrix<Scalar>?, leftBasis: Matrix<Scalar>?)
+    {
       precondition(a.columns == b.columns, "FieldEvaluation.Block: A \(a.shape), B \(b.shape)")
-      precondition(rightBasis.map { $0.rows == b.rows } ?? true, "right basis \(rightBasis!.shape) for B \(b.shape)")
-      precondition(leftBasis.map { $0.rows == a.rows } ?? true, "left basis \(leftBasis!.shape) for A \(a.shape)")
+      precondition(
+        rightBasis.map { $0.rows == b.rows } ?? true, "right basis \(rightBasis!.shape) for B \(b.shape)")
+      precondition(
+        leftBasis.map { $0.rows == a.rows } ?? true, "left basis \(leftBasis!.shape) for A \(a.shape)")
       self.a = a
       self.b = b
       self.rightBasis = rightBasis
@@ -83,7 +86,9 @@ public protocol FactoredMatrixField<Scalar>: LowRankVectorField {
   /// `F(t, A·Bᵀ)·V`.
   func fTimes(_ v: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar>
   /// `F(t, A·Bᵀ)ᵀ·U`.
-  func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<Scalar>
+  func fTransposeTimes(_ u: Matrix<Scalar>, at t: Double, a: Matrix<Scalar>, b: Matrix<Scalar>) -> Matrix<
+    Scalar
+  >
 }
 
 extension FactoredMatrixField {

@@ -5,7 +5,8 @@ extension LowRankMatrix {
   /// P(Y) is idempotent, fixes tangent vectors, and `P(Y)·Y = Y`.
   /// - Complexity: `O(n·m·r)`; Z is dense, so the result is too.
   public func tangentProjection(of z: Matrix<Scalar>) -> Matrix<Scalar> {
-    precondition(z.rows == rows && z.columns == columns, "tangentProjection: Z \(z.shape) at Y \(rows)×\(columns)")
+    precondition(
+      z.rows == rows && z.columns == columns, "tangentProjection: Z \(z.shape) at Y \(rows)×\(columns)")
     let zv = z * v  // n×r
     let utz = u.transposedTimes(z)  // r×m
     let utzv = utz * v  // r×r

@@ -18,7 +18,8 @@ public struct LowRankMatrix<Scalar: BLASScalar>: Sendable, Equatable {
   public init(u: Matrix<Scalar>, s: Matrix<Scalar>, v: Matrix<Scalar>) throws(MatrixError) {
     let r = s.rows
     guard s.columns == r, u.columns == r, v.columns == r else {
-      throw .shapeMismatch("LowRankMatrix needs U n×r, S r×r, V m×r; got U \(u.shape), S \(s.shape), V \(v.shape)")
+      throw .shapeMismatch(
+        "LowRankMatrix needs U n×r, S r×r, V m×r; got U \(u.shape), S \(s.shape), V \(v.shape)")
     }
     guard u.isFinite, s.isFinite, v.isFinite else { throw .nonFinite(operation: "LowRankMatrix") }
     self.u = u
@@ -128,7 +129,9 @@ extension LowRankMatrix {
   /// block-diagonal core transformed accordingly, then truncated by `policy`.
   /// - Complexity: `O((n + m)(r_Y + r_Z)² + (r_Y + r_Z)³)`; no n×m matrix is formed.
   public func adding(_ other: LowRankMatrix, policy: TruncationPolicy) throws(MatrixError) -> LowRankMatrix {
-    precondition(rows == other.rows && columns == other.columns, "adding: \(rows)×\(columns) + \(other.rows)×\(other.columns)")
+    precondition(
+      rows == other.rows && columns == other.columns,
+      "adding: \(rows)×\(columns) + \(other.rows)×\(other.columns)")
     let k = rank + other.rank
     var uu = Matrix<Scalar>(rows: rows, columns: k)
     uu.assign(u)
@@ -148,7 +151,9 @@ extension LowRankMatrix {
 
   /// Factors already known to fit; shape-checked only by precondition.
   init(unchecked u: Matrix<Scalar>, _ s: Matrix<Scalar>, _ v: Matrix<Scalar>) {
-    precondition(u.columns == s.rows && s.rows == s.columns && v.columns == s.columns, "LowRankMatrix: U \(u.shape), S \(s.shape), V \(v.shape)")
+    precondition(
+      u.columns == s.rows && s.rows == s.columns && v.columns == s.columns,
+      "LowRankMatrix: U \(u.shape), S \(s.shape), V \(v.shape)")
     self.u = u
     self.s = s
     self.v = v

@@ -62,11 +62,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   @inlinable
   public subscript(i: Int, j: Int) -> Scalar {
     get {
-      precondition(i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of \(rows)×\(columns)")
+      precondition(
+        i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of \(rows)×\(columns)")
       return storage[i + j * rows]
     }
     set {
-      precondition(i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of \(rows)×\(columns)")
+      precondition(
+        i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of \(rows)×\(columns)")
       storage[i + j * rows] = newValue
     }
   }

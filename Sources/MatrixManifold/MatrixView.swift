@@ -22,7 +22,8 @@ public struct MatrixView<Scalar: BLASScalar>: Sendable {
   /// Entry `(i, j)` of the block.
   @inlinable
   public subscript(i: Int, j: Int) -> Scalar {
-    precondition(i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of view \(rows)×\(columns)")
+    precondition(
+      i >= 0 && i < rows && j >= 0 && j < columns, "index (\(i), \(j)) out of view \(rows)×\(columns)")
     return storage[offset + i + j * leadingDimension]
   }
 
@@ -47,7 +48,8 @@ public struct MatrixView<Scalar: BLASScalar>: Sendable {
     guard rows > 0, columns > 0 else { return result }
     withBase { a, lda in
       result.withUnsafeMutableBufferPointer { b in
-        Scalar.omatcopy(.none, rows: rows, columns: columns, alpha: 1, a: a, lda: lda, b: b.baseAddress!, ldb: rows)
+        Scalar.omatcopy(
+          .none, rows: rows, columns: columns, alpha: 1, a: a, lda: lda, b: b.baseAddress!, ldb: rows)
       }
     }
     return result
@@ -73,7 +75,8 @@ extension Matrix: MatrixViewConvertible {
 
   /// Columns `range` as a view (no copy).
   public func columns(_ range: Range<Int>) -> MatrixView<Scalar> {
-    precondition(range.lowerBound >= 0 && range.upperBound <= columns, "columns \(range) out of \(rows)×\(columns)")
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= columns, "columns \(range) out of \(rows)×\(columns)")
     return MatrixView(
       storage: elements, offset: range.lowerBound * rows, rows: rows, columns: range.count,
       leadingDimension: rows)
@@ -103,7 +106,9 @@ extension Matrix: MatrixViewConvertible {
     let ld = leadingDimension
     s.withBase { a, lda in
       withUnsafeMutableBufferPointer { b in
-        Scalar.omatcopy(.none, rows: s.rows, columns: s.columns, alpha: 1, a: a, lda: lda, b: b.baseAddress! + row + column * ld, ldb: ld)
+        Scalar.omatcopy(
+          .none, rows: s.rows, columns: s.columns, alpha: 1, a: a, lda: lda,
+          b: b.baseAddress! + row + column * ld, ldb: ld)
       }
     }
   }

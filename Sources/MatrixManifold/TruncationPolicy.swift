@@ -42,12 +42,16 @@ public struct TruncationPolicy: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// Relative tolerance τ: tail norm at most `τ·‖σ‖₂`.
-  public static func relative(_ tau: Double, minRank: Int = 1, maxRank: Int = .max) throws(MatrixError) -> Self {
+  public static func relative(_ tau: Double, minRank: Int = 1, maxRank: Int = .max) throws(MatrixError)
+    -> Self
+  {
     try Self(.relative(tau), minRank: minRank, maxRank: maxRank)
   }
 
   /// Absolute tolerance ϑ: tail norm at most ϑ.
-  public static func absolute(_ theta: Double, minRank: Int = 1, maxRank: Int = .max) throws(MatrixError) -> Self {
+  public static func absolute(_ theta: Double, minRank: Int = 1, maxRank: Int = .max) throws(MatrixError)
+    -> Self
+  {
     try Self(.absolute(theta), minRank: minRank, maxRank: maxRank)
   }
 

@@ -52,8 +52,12 @@ struct ODEOptions: ParsableArguments {
     guard size >= 2 else { throw ValidationError("--size must be at least 2, got \(size)") }
     guard rank >= 1, rank <= size else { throw ValidationError("--rank must be in 1...\(size), got \(rank)") }
     guard maxRank >= 1 else { throw ValidationError("--max-rank must be at least 1, got \(maxRank)") }
-    if let tol, !(tol >= 0 && tol.isFinite) { throw ValidationError("--tol must be finite and ≥ 0, got \(tol)") }
-    guard absTol >= 0, absTol.isFinite else { throw ValidationError("--abs-tol must be finite and ≥ 0, got \(absTol)") }
+    if let tol, !(tol >= 0 && tol.isFinite) {
+      throw ValidationError("--tol must be finite and ≥ 0, got \(tol)")
+    }
+    guard absTol >= 0, absTol.isFinite else {
+      throw ValidationError("--abs-tol must be finite and ≥ 0, got \(absTol)")
+    }
     guard tEnd > 0, tEnd.isFinite else { throw ValidationError("--t-end must be positive, got \(tEnd)") }
   }
 
@@ -67,7 +71,8 @@ struct ODEOptions: ParsableArguments {
   func makeProblem() -> any MatrixODEProblem {
     switch problem {
     case .heat:
-      HeatProblem(n: size, scale: 0.25, seed: seed, initialSingularValues: (0..<rank).map { pow(0.3, Double($0)) })
+      HeatProblem(
+        n: size, scale: 0.25, seed: seed, initialSingularValues: (0..<rank).map { pow(0.3, Double($0)) })
     case .kochLubich: KochLubichProblem(n: size, rank: rank, seed: seed)
     case .linearFactors: LinearFactorsProblem(rows: size, columns: size, rank: rank, seed: seed)
     }
@@ -109,7 +114,9 @@ private func solveOpened<P: MatrixODEProblem>(
   var integrator = integrator
   var field = problem.field
   let h = t1 / Double(steps)
-  return try integrate(&integrator, field: &field, initial: LowRankState(problem.initialValue), from: 0, to: t1, steps: steps) { t, state in
+  return try integrate(
+    &integrator, field: &field, initial: LowRankState(problem.initialValue), from: 0, to: t1, steps: steps
+  ) { t, state in
     let n = Int((t / h).rounded())
     guard n % every == 0 || n == steps else { return .nan }
     let exact = try problem.exactSolution(at: t)
@@ -141,7 +148,9 @@ extension ODE {
     func run() throws {
       let problem = options.makeProblem()
       let method = try options.makeIntegrator(integrator)
-      print("problem \(problem.name) n=\(options.size) rank₀=\(options.rank), \(method.name) with \(options.substep.rawValue) substeps, \(steps) steps to t=\(options.tEnd)")
+      print(
+        "problem \(problem.name) n=\(options.size) rank₀=\(options.rank), \(method.name) with \(options.substep.rawValue) substeps, \(steps) steps to t=\(options.tEnd)"
+      )
       let start = Date()
       let solution = try solve(problem, with: method, to: options.tEnd, steps: steps)
       let seconds = Date().timeIntervalSince(start)
@@ -149,13 +158,21 @@ extension ODE {
       print("    step          t   rank     rel. error        σ_min")
       for (n, entry) in solution.history.enumerated() where n % every == 0 || n == steps {
         let sigma = entry.singularValues[0].last ?? 0
-        print(String(format: "%8d %10.4f %6d %14.6e %12.3e", n, entry.time, entry.ranks[0], entry.error ?? .nan, sigma))
+        print(
+          String(
+            format: "%8d %10.4f %6d %14.6e %12.3e", n, entry.time, entry.ranks[0], entry.error ?? .nan, sigma)
+        )
       }
-      print(String(format: "final relative error %.6e, rank %d, %.3f s", solution.history.last!.error ?? .nan, solution.state.blocks[0].rank, seconds))
+      print(
+        String(
+          format: "final relative error %.6e, rank %d, %.3f s", solution.history.last!.error ?? .nan,
+          solution.state.blocks[0].rank, seconds))
       if let out {
         let config: [String: String] = [
-          "problem": problem.name, "size": "\(options.size)", "rank": "\(options.rank)", "integrator": method.name,
-          "substep": options.substep.rawValue, "steps": "\(steps)", "tEnd": "\(options.tEnd)", "seed": "\(options.seed)",
+          "problem": problem.name, "size": "\(options.size)", "rank": "\(options.rank)",
+          "integrator": method.name,
+          "substep": options.substep.rawValue, "steps": "\(steps)", "tEnd": "\(options.tEnd)",
+          "seed": "\(options.seed)",
           "truncation": try options.policy().description,
         ]
         try ResultFiles.write(prefix: out, config: config, history: solution.history)

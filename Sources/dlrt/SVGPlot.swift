@@ -14,7 +14,9 @@ struct SVGPlot {
   var logY = false
   var series: [Series] = []
 
-  private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+  private static let palette = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+  ]
 
   /// The SVG document.
   func render(width: Double = 640, height: Double = 420) -> String {
@@ -35,7 +37,8 @@ struct SVGPlot {
     func py(_ v: Double) -> Double { top + (1 - (ty(v) - y0) / (y1 - y0)) * plotH }
     func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
     func esc(_ s: String) -> String {
-      s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+      s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;")
     }
     var svg = """
       <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
@@ -49,27 +52,40 @@ struct SVGPlot {
       if log { return stride(from: ceil(a), through: floor(b), by: 1).map { pow(10, $0) } }
       return (0...4).map { a + (b - a) * Double($0) / 4 }
     }
-    func label(_ v: Double, log: Bool) -> String { log ? "1e\(Int(log10(v).rounded()))" : String(format: "%.3g", v) }
+    func label(_ v: Double, log: Bool) -> String {
+      log ? "1e\(Int(log10(v).rounded()))" : String(format: "%.3g", v)
+    }
     for v in ticks(x0, x1, log: logX) {
       let x = px(v)
-      svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(top))\" x2=\"\(fmt(x))\" y2=\"\(fmt(top + plotH))\" stroke=\"#ddd\"/>"
-      svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(top + plotH + 16))\" text-anchor=\"middle\">\(label(v, log: logX))</text>\n"
+      svg +=
+        "<line x1=\"\(fmt(x))\" y1=\"\(fmt(top))\" x2=\"\(fmt(x))\" y2=\"\(fmt(top + plotH))\" stroke=\"#ddd\"/>"
+      svg +=
+        "<text x=\"\(fmt(x))\" y=\"\(fmt(top + plotH + 16))\" text-anchor=\"middle\">\(label(v, log: logX))</text>\n"
     }
     for v in ticks(y0, y1, log: logY) {
       let y = py(v)
-      svg += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(y))\" stroke=\"#ddd\"/>"
-      svg += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(label(v, log: logY))</text>\n"
+      svg +=
+        "<line x1=\"\(fmt(left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(y))\" stroke=\"#ddd\"/>"
+      svg +=
+        "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(label(v, log: logY))</text>\n"
     }
-    svg += "<text x=\"\(fmt(left + plotW / 2))\" y=\"\(fmt(height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
-    svg += "<text transform=\"translate(16 \(fmt(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>\n"
+    svg +=
+      "<text x=\"\(fmt(left + plotW / 2))\" y=\"\(fmt(height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
+    svg +=
+      "<text transform=\"translate(16 \(fmt(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>\n"
     for (i, s) in series.enumerated() {
       let color = Self.palette[i % Self.palette.count]
-      let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
+      let pts = s.points.filter {
+        $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0)
+      }
       let path = pts.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " ")
       svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-      for p in pts { svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>" }
+      for p in pts {
+        svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>"
+      }
       let ly = top + 14 + Double(i) * 18
-      svg += "\n<line x1=\"\(fmt(left + plotW + 12))\" y1=\"\(fmt(ly - 4))\" x2=\"\(fmt(left + plotW + 32))\" y2=\"\(fmt(ly - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+      svg +=
+        "\n<line x1=\"\(fmt(left + plotW + 12))\" y1=\"\(fmt(ly - 4))\" x2=\"\(fmt(left + plotW + 32))\" y2=\"\(fmt(ly - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
       svg += "<text x=\"\(fmt(left + plotW + 38))\" y=\"\(fmt(ly))\">\(esc(s.label))</text>\n"
     }
     return svg + "</svg>\n"

@@ -36,7 +36,8 @@ func run(
       $0.name != "bug-parallel"  // parallel BUG is first order even for this problem
     }
     for integrator in exactOnes {
-      let solution = try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: steps)
+      let solution = try run(
+        integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: steps)
       let error = relativeError(solution.state, problem.exactSolution(at: 1))
       #expect(error <= 1e-10, "\(integrator.name), \(steps) steps: relative error \(error)")
       #expect(solution.state.blocks[0].rank == 4, "\(integrator.name): rank \(solution.state.blocks[0].rank)")
@@ -49,7 +50,10 @@ func run(
     let integrator = allIntegrators(maxRank: 8).first { $0.name == "bug-parallel" }!
     let steps = [8, 16, 32, 64]
     let errors = try steps.map { n in
-      relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n).state, problem.exactSolution(at: 1))
+      relativeError(
+        try run(
+          integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n
+        ).state, problem.exactSolution(at: 1))
     }
     let order = observedOrder(stepSizes: steps.map { 1 / Double($0) }, errors: errors)
     #expect(order > 0.7, "errors \(errors), observed order \(order)")
@@ -83,13 +87,16 @@ func run(
         // The parallel step drops the block Ũᵀ·G·Ṽ (G's normal part at Y₀) in its first step, an
         // O(h) error that later steps cannot recover: first order, not exact.
         let fine = try run(integrator, field: field, initial: LowRankState(y0), to: 1, steps: 30)
-        let (coarseError, fineError) = (relativeError(solution.state, exact), relativeError(fine.state, exact))
+        let (coarseError, fineError) = (
+          relativeError(solution.state, exact), relativeError(fine.state, exact)
+        )
         #expect(fineError < coarseError / 5, "parallel: \(coarseError) → \(fineError)")
       } else {
         #expect(relativeError(solution.state, exact) <= 1e-12, "\(integrator.name)")
       }
     }
-    let fixed = try run(BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 1, steps: 3)
+    let fixed = try run(
+      BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 1, steps: 3)
     #expect(fixed.state.blocks[0].rank == r)
     #expect(relativeError(fixed.state, exact) > 0.01)
   }
@@ -103,7 +110,9 @@ func run(
     let q = Matrix<Double>.gaussian(rows: 18, columns: 3, using: &g)
     let field = LowRankDerivativeField<Double> { _ in (p, q) }
     let policy = try TruncationPolicy.relative(1e-10, maxRank: 10)
-    let solution = try run(AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: policy), field: field, initial: LowRankState(y0), to: 1, steps: 6)
+    let solution = try run(
+      AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: policy), field: field,
+      initial: LowRankState(y0), to: 1, steps: 6)
     let ranks = solution.history.map { $0.ranks[0] }
     #expect(ranks[0...2] == [1, 2, 4], "ranks \(ranks)")
     #expect(zip(ranks, ranks.dropFirst()).allSatisfy { $1 <= 2 * $0 } && ranks.last! >= 4, "ranks \(ranks)")
@@ -116,7 +125,8 @@ func run(
     let q = Matrix<Double>.gaussian(rows: 18, columns: 6, using: &g)
     var integrator = AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: try .relative(0, maxRank: 3))
     var field = LowRankDerivativeField<Double> { _ in (p, q) }
-    let solution = try integrate(&integrator, field: &field, initial: LowRankState(y0), from: 0, to: 1, steps: 4)
+    let solution = try integrate(
+      &integrator, field: &field, initial: LowRankState(y0), from: 0, to: 1, steps: 4)
     #expect(solution.history.allSatisfy { $0.ranks[0] <= 3 })
     #expect(solution.state.blocks[0].rank == 3)
   }
@@ -128,7 +138,8 @@ func run(
   /// the DLRA solution removes the rank-4 modelling error, so what remains is the time error:
   /// order 1 for Lie splitting and BUG, 2 for Strang splitting (RK4 substeps).
   @Test func fixedRankOrdersAgainstDLRAReference() throws {
-    let problem = HeatProblem(n: 20, scale: 1, smoothData: false, initialSingularValues: [1, 0.5, 0.25, 0.125])
+    let problem = HeatProblem(
+      n: 20, scale: 1, smoothData: false, initialSingularValues: [1, 0.5, 0.25, 0.125])
     let reference = dlraReference(problem, rank: 4, to: 1, steps: 4096)
     try checkOrders(
       ["ksl": 1, "ksl-strang": 2, "bug": 1], of: allIntegrators(maxRank: 4), on: problem, against: reference,
@@ -153,10 +164,15 @@ func run(
   ) throws {
     for integrator in integrators where expected[integrator.name] != nil {
       let errors = try steps.map { n in
-        relativeError(try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n).state, reference)
+        relativeError(
+          try run(
+            integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 1, steps: n
+          ).state, reference)
       }
       let order = observedOrder(stepSizes: steps.map { 1 / Double($0) }, errors: errors)
-      #expect(Swift.abs(order - expected[integrator.name]!) <= 0.3, "\(integrator.name): errors \(errors), order \(order)")
+      #expect(
+        Swift.abs(order - expected[integrator.name]!) <= 0.3,
+        "\(integrator.name): errors \(errors), order \(order)")
     }
   }
 
@@ -168,7 +184,9 @@ func run(
     var previous = Double.infinity
     for r in [2, 3, 4, 5] {
       let y0 = try LowRankMatrix(truncating: problem.initialValue.dense(), policy: .fixedRank(r))
-      let solution = try run(BUG(solver: RungeKutta4<Double>()), field: problem.field, initial: LowRankState(y0), to: 1, steps: 200)
+      let solution = try run(
+        BUG(solver: RungeKutta4<Double>()), field: problem.field, initial: LowRankState(y0), to: 1, steps: 200
+      )
       let error = Double((solution.state.blocks[0].dense() - reference).frobeniusNorm)
       let best = sigma[r...].reduce(0) { $0 + $1 * $1 }.squareRoot()
       // Not better than the best approximation (up to rounding), and within a modest factor of it.
@@ -195,7 +213,8 @@ func completionBasis(_ basis: Matrix<Double>, count: Int, using g: inout SplitMi
     let problem = HeatProblem(initialSingularValues: [1, 1e-3, 1e-8, 1e-14])
     let reference = problem.exactSolution(at: 0.5)
     for integrator in allIntegrators(maxRank: 8) {
-      let solution = try run(integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 0.5, steps: 10)
+      let solution = try run(
+        integrator, field: problem.field, initial: LowRankState(problem.initialValue), to: 0.5, steps: 10)
       #expect(solution.state.isFinite, "\(integrator.name)")
       let error = relativeError(solution.state, reference)
       #expect(error < 1e-2, "\(integrator.name): error \(error)")
@@ -208,10 +227,12 @@ func completionBasis(_ basis: Matrix<Double>, count: Int, using g: inout SplitMi
     var g = testGenerator(400)
     let y0: LowRankMatrix<Double> = randomLowRank(rows: 6, columns: 5, singularValues: [1, 0.5], using: &g)
     #expect(throws: IntegratorError.self) {
-      _ = try run(BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 200, steps: 200)
+      _ = try run(
+        BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 200, steps: 200)
     }
     #expect(throws: IntegratorError.self) {
-      _ = try run(BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 1, steps: 0)
+      _ = try run(
+        BUG(solver: ExplicitEuler<Double>()), field: field, initial: LowRankState(y0), to: 1, steps: 0)
     }
   }
 }

@@ -11,8 +11,18 @@ import Testing
     let kl = KochLubichProblem(n: 20, rank: 4)
     let lf = LinearFactorsProblem(rows: 12, columns: 9, rank: 3, seed: 5)
     for (name, exact, derivative) in [
-      ("koch-lubich", kl.exactSolution(at:), { (t: Double) in let (p, q) = kl.field.derivative(t); return p.timesTransposed(q) }),
-      ("linear-factors", lf.exactSolution(at:), { (t: Double) in let (p, q) = lf.field.derivative(t); return p.timesTransposed(q) }),
+      (
+        "koch-lubich", kl.exactSolution(at:),
+        { (t: Double) in
+          let (p, q) = kl.field.derivative(t); return p.timesTransposed(q)
+        }
+      ),
+      (
+        "linear-factors", lf.exactSolution(at:),
+        { (t: Double) in
+          let (p, q) = lf.field.derivative(t); return p.timesTransposed(q)
+        }
+      ),
     ] as [(String, (Double) -> Matrix<Double>, (Double) -> Matrix<Double>)] {
       let t = 0.7
       var difference = exact(t + delta) - exact(t - delta)

@@ -26,7 +26,6 @@ func observedOrder(stepSizes: [Double], errors: [Double]) -> Double {
   return num / den
 }
 
-
 /// The solution of the DLRA equation `Y' = P(Y)·F(Y)` at fixed rank, by classical RK4 on dense
 /// n×n matrices, with P evaluated at the rank-r SVD truncation of each stage value (a smooth
 /// extension of the projected field off the manifold; the exact solution stays on it).

@@ -16,7 +16,9 @@ import Testing
         // Eckart–Young: ‖A − T_r(A)‖_F equals the tail norm sqrt(Σ_{j>r} σ_j²).
         let error = Double((a - y.dense()).frobeniusNorm)
         let tail = sigma[r...].reduce(0) { $0 + $1 * $1 }.squareRoot()
-        #expect(Swift.abs(error - tail) <= tolerance(T.self, terms: m * n, factor: 50) * sigma[0], "\(m)×\(n) r=\(r)")
+        #expect(
+          Swift.abs(error - tail) <= tolerance(T.self, terms: m * n, factor: 50) * sigma[0],
+          "\(m)×\(n) r=\(r)")
       }
     }
   }
@@ -86,7 +88,8 @@ import Testing
     // Idempotent: P(P Z) = P Z.
     #expect(maxDifference(y.tangentProjection(of: pz), pz) <= tol)
     // Fixes tangent vectors U·M + N·Vᵀ.
-    let tangent = y.u * Matrix<T>.gaussian(rows: 4, columns: 13, using: &g)
+    let tangent =
+      y.u * Matrix<T>.gaussian(rows: 4, columns: 13, using: &g)
       + Matrix<T>.gaussian(rows: 17, columns: 4, using: &g).timesTransposed(y.v)
     #expect(maxDifference(y.tangentProjection(of: tangent), tangent) <= tol * Double(tangent.maxAbs))
     // P(Y)·Y = Y, and Z − P Z is orthogonal to the tangent space: Uᵀ(Z − PZ) = 0, (Z − PZ)V = 0.

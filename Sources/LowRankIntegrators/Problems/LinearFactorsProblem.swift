@@ -19,7 +19,9 @@ public struct LinearFactorsProblem: MatrixODEProblem {
 
   public var name: String { "linear-factors" }
 
-  public func exactSolution(at t: Double) -> Matrix<Double> { ((u0 + t * u1) * s).timesTransposed(v0 + t * v1) }
+  public func exactSolution(at t: Double) -> Matrix<Double> {
+    ((u0 + t * u1) * s).timesTransposed(v0 + t * v1)
+  }
 
   public var field: LowRankDerivativeField<Double> {
     let (u0, u1, s, v0, v1) = (self.u0, self.u1, self.s, self.v0, self.v1)
