@@ -51,5 +51,9 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
     .testTarget(name: "LowRankIntegratorsTests", dependencies: ["LowRankIntegrators", "TestSupport"]),
     .testTarget(name: "LowRankNNTests", dependencies: ["LowRankNN", "TestSupport"]),
+    .testTarget(
+      name: "dlrtTests",
+      dependencies: ["dlrt", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
   ]
 )
