@@ -236,3 +236,29 @@ func completionBasis(_ basis: Matrix<Double>, count: Int, using g: inout SplitMi
     }
   }
 }
+
+@Suite struct TrainingIdentityTests {
+  /// DESIGN's check of the truncation step: for `𝓛(W) = ½‖W − A‖²` with rank(A) = r, the field
+  /// is `F(W) = −∇𝓛 = A − W`, and one rank-adaptive step with explicit Euler and h = 1 (SGD with
+  /// learning rate 1) must give `W₁ = A` exactly: K₁ = A·V₀, L₁ = Aᵀ·U₀ span A's ranges, the
+  /// Galerkin step gives `ÛᵀAV̂`, and truncation at τ = 0 keeps it. Using the columns of LAPACK's
+  /// Vᵀ instead of its rows in the truncation would corrupt W₁ here.
+  @Test func oneStepWithLearningRateOneReachesTheTarget() throws {
+    var g = testGenerator(500)
+    for (r0, r) in [(3, 3), (5, 2), (2, 4)] {
+      let a: Matrix<Double> = randomRank(r, rows: 30, columns: 20, using: &g)
+      let y0: LowRankMatrix<Double> = randomLowRank(
+        rows: 30, columns: 20, singularValues: (0..<r0).map { 1 + Double($0) }, using: &g)
+      let field = DenseMatrixField<Double> { _, w in a - w }
+      var integrator = AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: try .relative(1e-12))
+      var f = field
+      var state = LowRankState(y0)
+      _ = try integrator.step(&state, field: &f, from: 0, by: 1)
+      // Only reachable in one step when the augmented space can hold rank r: r ≤ 2·r₀.
+      #expect(state.blocks[0].rank == Swift.min(r, 2 * r0), "r₀=\(r0) r=\(r)")
+      if r <= r0 {
+        #expect(maxDifference(state.blocks[0].dense(), a) <= 1e-12 * Double(a.maxAbs), "r₀=\(r0) r=\(r)")
+      }
+    }
+  }
+}
