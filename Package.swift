@@ -50,7 +50,8 @@ let package = Package(
     .testTarget(name: "MatrixManifoldTests", dependencies: ["MatrixManifold", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
     .testTarget(name: "LowRankIntegratorsTests", dependencies: ["LowRankIntegrators", "TestSupport"]),
-    .testTarget(name: "LowRankNNTests", dependencies: ["LowRankNN", "TestSupport"]),
+    .testTarget(
+      name: "LowRankNNTests", dependencies: ["LowRankNN", "LowRankIntegrators", "MatrixManifold", "TestSupport"]),
     .testTarget(
       name: "dlrtTests",
       dependencies: ["dlrt", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,0 +1,169 @@
+import Foundation
+import MatrixManifold
+
+/// The elementwise nonlinearity applied after a layer's affine map.
+public enum Activation: String, Sendable, Hashable, CaseIterable {
+  /// `max(0, z)`; its derivative is taken as 0 at z = 0.
+  case relu
+  /// `tanh(z)`.
+  case tanh
+  /// `z` (used for the classifier layer, whose outputs are logits).
+  case identity
+}
+
+/// One affine layer `Y = act(W·X + b)` of a sequential network; samples are columns of X.
+///
+/// A layer only describes shapes and kind: its parameters live in the integrator's
+/// `LowRankState` (see ``Network`` for the layout). A low-rank layer's weight is kept factored as
+/// `W = U·S·Vᵀ` (U out×r, V in×r) and trained by dynamical low-rank training (Schotthöfer et
+/// al., "Low-rank lottery tickets", NeurIPS 2022); its bias stays dense.
+public struct Layer: Sendable, Hashable {
+  /// How the weight matrix is stored.
+  public enum Kind: Sendable, Hashable {
+    /// A dense out×in weight.
+    case dense
+    /// A factored weight `U·S·Vᵀ` of the given (initial) rank, `1 ≤ rank ≤ min(in, out)`.
+    case lowRank(rank: Int)
+  }
+
+  /// Number of input features (columns of W).
+  public var inputs: Int
+  /// Number of outputs (rows of W).
+  public var outputs: Int
+  /// Dense or factored weight.
+  public var kind: Kind
+  /// The nonlinearity after the affine map.
+  public var activation: Activation
+
+  /// A layer; the shapes must be positive and a low-rank rank in `1...min(inputs, outputs)`.
+  public init(inputs: Int, outputs: Int, kind: Kind, activation: Activation) {
+    precondition(inputs > 0 && outputs > 0, "Layer: shape \(outputs)×\(inputs) must be positive")
+    if case .lowRank(let r) = kind {
+      precondition(
+        r >= 1 && r <= Swift.min(inputs, outputs), "Layer: rank \(r) not in 1...\(Swift.min(inputs, outputs))"
+      )
+    }
+    self.inputs = inputs
+    self.outputs = outputs
+    self.kind = kind
+    self.activation = activation
+  }
+
+  /// A dense layer `act(W·X + b)`, W out×in.
+  public static func dense(_ inputs: Int, _ outputs: Int, activation: Activation = .identity) -> Layer {
+    Layer(inputs: inputs, outputs: outputs, kind: .dense, activation: activation)
+  }
+
+  /// A low-rank layer `act(U·S·Vᵀ·X + b)` of the given rank.
+  public static func lowRank(_ inputs: Int, _ outputs: Int, rank: Int, activation: Activation = .identity)
+    -> Layer
+  {
+    Layer(inputs: inputs, outputs: outputs, kind: .lowRank(rank: rank), activation: activation)
+  }
+
+  /// Whether the weight is factored.
+  public var isLowRank: Bool {
+    if case .lowRank = kind { return true }
+    return false
+  }
+
+  /// The half-width `1/√in` of PyTorch's `nn.Linear` default initialisation (Kaiming-uniform
+  /// with a = √5), used for dense weights and all biases: entries ~ U(−1/√in, 1/√in).
+  public var initBound: Double { 1 / Double(inputs).squareRoot() }
+
+  /// A dense weight drawn like PyTorch `nn.Linear`: W ~ U(−1/√in, 1/√in), out×in.
+  public func initialDenseWeight<Scalar: BLASScalar>(using generator: inout some RandomNumberGenerator)
+    -> Matrix<Scalar>
+  {
+    let a = Scalar(initBound)
+    return Matrix.uniform(rows: outputs, columns: inputs, in: -a...a, using: &generator)
+  }
+
+  /// A bias drawn like PyTorch `nn.Linear`: b ~ U(−1/√in, 1/√in), out×1.
+  public func initialBias<Scalar: BLASScalar>(using generator: inout some RandomNumberGenerator)
+    -> Matrix<Scalar>
+  {
+    let a = Scalar(initBound)
+    return Matrix.uniform(rows: outputs, columns: 1, in: -a...a, using: &generator)
+  }
+
+  /// A random factored weight of rank `r`: Haar-random orthonormal U (out×r) and V (in×r), and
+  /// `S = diag(σ₀, σ₀/2, …, σ₀/r)` with `σ₀ = (√in + √out)/√(3·in)`.
+  ///
+  /// σ₀ is the largest singular value (Marchenko–Pastur edge) of a dense out×in matrix with the
+  /// PyTorch initialisation (entries of variance 1/(3·in)), so the layer starts at the scale of
+  /// a dense one. The harmonic decay `σ_i = σ₀/i` makes S positive with distinct values, so the
+  /// first truncations of DLRT are well-defined and keep the leading directions. (The DLRT
+  /// reference code draws S randomly; this deterministic profile is a documented choice.)
+  public func initialFactors<Scalar: BLASScalar>(
+    rank r: Int, using generator: inout some RandomNumberGenerator
+  )
+    -> LowRankMatrix<Scalar>
+  {
+    precondition(r >= 1 && r <= Swift.min(inputs, outputs), "rank \(r) for a \(outputs)×\(inputs) layer")
+    let u = Matrix<Scalar>.randomOrthonormal(rows: outputs, columns: r, using: &generator)
+    let v = Matrix<Scalar>.randomOrthonormal(rows: inputs, columns: r, using: &generator)
+    let sigma0 =
+      (Double(inputs).squareRoot() + Double(outputs).squareRoot()) / (3 * Double(inputs)).squareRoot()
+    let s = Matrix<Scalar>.diagonal((0..<r).map { Scalar(sigma0 / Double($0 + 1)) })
+    // Finite orthonormal factors and a positive diagonal: the initialiser cannot throw.
+    guard let w = try? LowRankMatrix(u: u, s: s, v: v) else { fatalError("non-finite initial factors") }
+    return w
+  }
+}
+
+/// Errors that training data or a diverging run can cause.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// A label is not in `0..<classes`.
+  case labelOutOfRange(label: Int, classes: Int)
+  /// The batch's features or labels do not fit the network.
+  case invalidBatch(String)
+  /// The loss became NaN or infinite (the run diverged, or the input holds NaN/Inf).
+  case nonFiniteLoss
+
+  /// A readable message.
+  public var description: String {
+    switch self {
+    case .labelOutOfRange(let label, let classes): "label \(label) is outside 0..<\(classes)"
+    case .invalidBatch(let message): "invalid batch: \(message)"
+    case .nonFiniteLoss: "the loss is NaN or infinite; reduce the learning rate or check the input data"
+    }
+  }
+}
+
+extension Activation {
+  /// Applies the activation in place.
+  func apply<Scalar: BLASScalar>(_ z: inout Matrix<Scalar>) {
+    switch self {
+    case .identity: return
+    case .relu:
+      z.withUnsafeMutableBufferPointer { p in
+        for i in p.indices where p[i] < 0 { p[i] = 0 }
+      }
+    case .tanh:
+      z.withUnsafeMutableBufferPointer { p in
+        for i in p.indices { p[i] = Scalar(Foundation.tanh(Double(p[i]))) }
+      }
+    }
+  }
+
+  /// `δ ← δ ⊙ act′(z)`, with the derivative expressed through the output `y = act(z)`.
+  func multiplyByDerivative<Scalar: BLASScalar>(_ delta: inout Matrix<Scalar>, output y: Matrix<Scalar>) {
+    precondition(delta.shape == y.shape, "activation derivative: δ \(delta.shape), output \(y.shape)")
+    switch self {
+    case .identity: return
+    case .relu:
+      y.withUnsafeBufferPointer { yp in
+        delta.withUnsafeMutableBufferPointer { d in
+          for i in d.indices where yp[i] <= 0 { d[i] = 0 }
+        }
+      }
+    case .tanh:
+      y.withUnsafeBufferPointer { yp in
+        delta.withUnsafeMutableBufferPointer { d in
+          for i in d.indices { d[i] *= 1 - yp[i] * yp[i] }
+        }
+      }
+    }
+  }
+}

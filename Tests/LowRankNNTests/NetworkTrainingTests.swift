@@ -1,0 +1,130 @@
+import LowRankIntegrators
+import LowRankNN
+import MatrixManifold
+import TestSupport
+import Testing
+
+@Suite("Network training and API")
+struct NetworkTrainingTests {
+  @Test("one adaptive BUG Euler step at full rank is one SGD step up to O(lr²)")
+  func adaptiveStepIsSGD() throws {
+    var g = testGenerator(21)
+    // Full rank: rank = min(in, out) for both hidden layers.
+    var network = Network<Double>(
+      architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 8), activation: .tanh)
+    #expect(network.layers.map(\.kind) == [.lowRank(rank: 6), .lowRank(rank: 5), .dense])
+    let state0 = network.initialState(using: &g)
+    let (x, labels) = randomBatch(inputs: 6, classes: 3, batch: 12, using: &g)
+    try network.setBatch(features: x, labels: labels)
+    let w0 = network.weights(of: state0)
+    let b0 = network.biases(of: state0)
+    let reference = ReferenceNetwork(layers: network.layers).run(
+      weights: w0, biases: b0, features: x, labels: labels)
+
+    func stepError(_ lr: Double) throws -> Double {
+      var state = state0
+      var integrator = AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: try .relative(0))
+      let report = try integrator.step(&state, field: &network, from: 0, by: lr)
+      // The report's objective is the S-step's loss, taken after the dense parameters moved.
+      #expect(report.objective.map { Swift.abs($0 - reference.loss) < 10 * lr } ?? false)
+      var error = 0.0
+      for (l, w) in network.weights(of: state).enumerated() {
+        error = Swift.max(error, maxDifference(w, w0[l] - lr * reference.weightGradients[l]))
+      }
+      for (l, b) in network.biases(of: state).enumerated() {
+        error = Swift.max(error, maxDifference(b, b0[l] - lr * reference.biasGradients[l]))
+      }
+      return error
+    }
+    let (e2, e3) = (try stepError(1e-2), try stepError(1e-3))
+    // The K/L steps move the dense parameters first, and the S-step then evaluates the gradient
+    // of the low-rank layers at the moved biases: an O(lr) change of the rate, O(lr²) in W.
+    let ratio = e2 / e3
+    #expect(ratio > 50 && ratio < 200, "errors \(e2), \(e3): ratio \(ratio) is not ≈ 100")
+    #expect(e2 < 1e-3)
+  }
+
+  @Test("architecture modes, parameter layout and clamped ranks")
+  func layout() {
+    let dense = Network<Float>(architecture: [784, 500, 500, 10], mode: .dense)
+    #expect(dense.lowRankLayers.isEmpty && dense.denseLayers == [0, 1, 2] && dense.denseParameterCount == 6)
+    #expect(dense.layers.map(\.activation) == [.relu, .relu, .identity])
+    let lowRank = Network<Float>(architecture: [784, 500, 500, 10], mode: .lowRank(startRank: 600))
+    #expect(lowRank.layers.map(\.kind) == [.lowRank(rank: 500), .lowRank(rank: 500), .dense])
+    #expect(lowRank.denseLayers == [2] && lowRank.biasIndex(ofLayer: 0) == 1 && lowRank.classes == 10)
+  }
+
+  @Test("initial state: PyTorch-like bounds, orthonormal factors, decaying S")
+  func initialState() throws {
+    var g = testGenerator(3)
+    let network = Network<Double>(architecture: [20, 16, 4], mode: .lowRank(startRank: 5))
+    let state = network.initialState(using: &g)
+    #expect(state.ranks == [5] && state.dense.count == 3)
+    #expect(state.dense[0].shape == Shape(rows: 4, columns: 16) && state.dense[0].maxAbs <= 0.25)
+    #expect(
+      state.dense[1].shape == Shape(rows: 16, columns: 1) && state.dense[1].maxAbs <= 1 / 20.0.squareRoot())
+    let y = state.blocks[0]
+    #expect(orthonormalityError(y.u) < 1e-12 && orthonormalityError(y.v) < 1e-12)
+    let sigma = (0..<5).map { y.s[$0, $0] }
+    #expect(zip(sigma, sigma.dropFirst()).allSatisfy { $0 > $1 && $1 > 0 })
+  }
+
+  @Test("state from dense weights: SVD truncation round trip and predictions")
+  func stateFromDenseWeights() throws {
+    var g = testGenerator(5)
+    let network = Network<Double>(architecture: [5, 4, 3], mode: .lowRank(startRank: 4))
+    let weights = network.layers.map {
+      Matrix<Double>.gaussian(rows: $0.outputs, columns: $0.inputs, using: &g)
+    }
+    let biases = network.layers.map { Matrix<Double>.gaussian(rows: $0.outputs, columns: 1, using: &g) }
+    let state = try network.state(weights: weights, biases: biases)
+    for (a, b) in zip(network.weights(of: state), weights) { #expect(maxDifference(a, b) < 1e-12) }
+    #expect(network.biases(of: state) == biases)
+    let truncated = try network.state(weights: weights, biases: biases, policy: .fixedRank(2))
+    #expect(truncated.ranks == [2])
+
+    let (x, labels) = randomBatch(inputs: 5, classes: 3, batch: 20, using: &g)
+    let logits = ReferenceNetwork(layers: network.layers).run(
+      weights: weights, biases: biases, features: x, labels: labels
+    ).logits
+    #expect(maxDifference(network.logits(features: x, state: state), logits) < 1e-12)
+    let expected = (0..<20).map { j in logits.column(j).indices.max { logits[$0, j] < logits[$1, j] }! }
+    #expect(network.predictions(features: x, state: state) == expected)
+    let correct = zip(expected, labels).filter { $0 == $1 }.count
+    #expect(network.accuracy(features: x, labels: labels, state: state) == Double(correct) / 20)
+  }
+
+  @Test("bad batches and a NaN loss throw typed errors")
+  func errors() throws {
+    var g = testGenerator(9)
+    var network = Network<Double>(architecture: [3, 4, 2], mode: .lowRank(startRank: 2))
+    let state = network.initialState(using: &g)
+    let x = Matrix<Double>.gaussian(rows: 3, columns: 4, using: &g)
+    #expect(throws: TrainingError.labelOutOfRange(label: 2, classes: 2)) {
+      try network.setBatch(features: x, labels: [0, 1, 2, 0])
+    }
+    #expect(throws: TrainingError.labelOutOfRange(label: -1, classes: 2)) {
+      try network.setBatch(features: x, labels: [0, -1, 1, 0])
+    }
+    #expect(throws: TrainingError.self) { try network.setBatch(features: x, labels: [0, 1]) }
+    #expect(throws: TrainingError.self) {
+      try network.setBatch(features: Matrix(rows: 2, columns: 4), labels: [0, 1, 1, 0])
+    }
+    var poisoned = x
+    poisoned[1, 2] = .nan
+    try network.setBatch(features: poisoned, labels: [0, 1, 1, 0])
+    #expect(throws: TrainingError.nonFiniteLoss) { try network.loss(at: state) }
+    #expect(throws: TrainingError.nonFiniteLoss) { _ = try evaluateAtState(&network, state) }
+    var integrator = AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: try .relative(0.1))
+    var s = state
+    #expect(throws: TrainingError.nonFiniteLoss) {
+      try integrator.step(&s, field: &network, from: 0, by: 0.1)
+    }
+    // Huge weights overflow the logits to ±∞: the loss is not finite either.
+    var huge = state
+    huge.dense[0] = huge.dense[0] * 1e308
+    huge.dense[0] = huge.dense[0] * 10
+    try network.setBatch(features: x, labels: [0, 1, 1, 0])
+    #expect(throws: TrainingError.nonFiniteLoss) { try network.loss(at: huge) }
+  }
+}
