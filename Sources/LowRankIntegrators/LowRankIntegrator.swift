@@ -49,6 +49,16 @@ struct SubstepSystem<Scalar: BLASScalar> {
     if let s { x += s; keys += (0..<blocks).map { ParameterKey(.s, $0) } }
     if evolveDense { x += dense; keys += dense.indices.map { ParameterKey(.dense, $0) } }
     let (hasK, hasL, hasS, denseCount) = (k != nil, l != nil, s != nil, evolveDense ? dense.count : 0)
+    // Nothing to evolve (a network without low-rank layers in its S-step): no evaluation.
+    guard !x.isEmpty else { return }
+    var left: [Matrix<Scalar>?] = []
+    var right: [Matrix<Scalar>?] = []
+    if hasK { left += u.map { _ in nil }; right += v.map { $0 } }
+    if hasL { left += u.map { $0 }; right += v.map { _ in nil } }
+    if hasS { left += u.map { $0 }; right += v.map { $0 } }
+    left += Array(repeating: nil, count: denseCount)
+    right += Array(repeating: nil, count: denseCount)
+    solver.useBases(keys: keys, left: left, right: right)
     let (u, v, sign, fixedDense) = (self.u, self.v, sSign, dense)
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in

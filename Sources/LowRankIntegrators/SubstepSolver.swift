@@ -43,6 +43,17 @@ public protocol SubstepSolver<Scalar> {
   mutating func advance(
     _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,
     rate: SubstepRate<Scalar>) throws
+
+  /// Called before ``advance(_:keys:from:by:rate:)`` with the bases in which each entry of x
+  /// is expressed: a K-factor lives in the coordinates of its right basis V (`W = K·Vᵀ`), an
+  /// L-factor in those of its left basis U (`W = U·Lᵀ`), a core S in both (`W = U·S·Vᵀ`), a
+  /// dense parameter in none. A solver with state (momentum, Adam) uses this to carry its state
+  /// into new bases; the default does nothing.
+  mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?])
+}
+
+extension SubstepSolver {
+  public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {}
 }
 
 /// Explicit Euler: `x₁ = x₀ + h·g(t₀, x₀)`. One evaluation; first order.

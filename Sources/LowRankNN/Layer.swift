@@ -133,37 +133,23 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension Activation {
   /// Applies the activation in place.
-  func apply<Scalar: BLASScalar>(_ z: inout Matrix<Scalar>) {
+  func apply<Scalar: NetworkScalar>(_ z: inout Matrix<Scalar>) {
     switch self {
     case .identity: return
-    case .relu:
-      z.withUnsafeMutableBufferPointer { p in
-        for i in p.indices where p[i] < 0 { p[i] = 0 }
-      }
-    case .tanh:
-      z.withUnsafeMutableBufferPointer { p in
-        for i in p.indices { p[i] = Scalar(Foundation.tanh(Double(p[i]))) }
-      }
+    case .relu: z.withUnsafeMutableBufferPointer { Scalar.relu($0) }
+    case .tanh: z.withUnsafeMutableBufferPointer { Scalar.tanh($0) }
     }
   }
 
   /// `δ ← δ ⊙ act′(z)`, with the derivative expressed through the output `y = act(z)`.
-  func multiplyByDerivative<Scalar: BLASScalar>(_ delta: inout Matrix<Scalar>, output y: Matrix<Scalar>) {
+  func multiplyByDerivative<Scalar: NetworkScalar>(_ delta: inout Matrix<Scalar>, output y: Matrix<Scalar>) {
     precondition(delta.shape == y.shape, "activation derivative: δ \(delta.shape), output \(y.shape)")
     switch self {
     case .identity: return
     case .relu:
-      y.withUnsafeBufferPointer { yp in
-        delta.withUnsafeMutableBufferPointer { d in
-          for i in d.indices where yp[i] <= 0 { d[i] = 0 }
-        }
-      }
+      y.withUnsafeBufferPointer { yp in delta.withUnsafeMutableBufferPointer { Scalar.reluBackward($0, output: yp) } }
     case .tanh:
-      y.withUnsafeBufferPointer { yp in
-        delta.withUnsafeMutableBufferPointer { d in
-          for i in d.indices { d[i] *= 1 - yp[i] * yp[i] }
-        }
-      }
+      y.withUnsafeBufferPointer { yp in delta.withUnsafeMutableBufferPointer { Scalar.tanhBackward($0, output: yp) } }
     }
   }
 }

@@ -20,7 +20,7 @@ import MatrixManifold
 /// it, so ``evaluate(_:)`` allocates only its outputs. For a low-rank layer neither W nor ∇_W is
 /// ever formed: the forward pass computes `A·(BᵀX)` and the backward pass `δ·(VᵀX)ᵀ`,
 /// `X·(Uᵀδ)ᵀ` and `B·(Aᵀδ)`, all `O(batch·(in + out)·r)`.
-public struct Network<Scalar: BLASScalar>: LowRankVectorField {
+public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// How ``init(architecture:mode:activation:)`` builds layers.
   public enum Mode: Sendable, Hashable {
     /// Every layer dense.
@@ -196,7 +196,6 @@ public struct Network<Scalar: BLASScalar>: LowRankVectorField {
     var rates =
       wantsDense ? [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: denseParameterCount) : []
     let batch = x.columns
-    if wantsDense { workspace.ones.reshapeIfNeeded(rows: batch, columns: 1, repeating: 1) }
     var block = lowRankLayers.count
     var denseIndex = denseLayers.count
     for l in layers.indices.reversed() {
@@ -277,13 +276,9 @@ public struct Network<Scalar: BLASScalar>: LowRankVectorField {
   /// The predicted class (argmax of the logits; the first on ties) of each sample.
   public func predictions(features: Matrix<Scalar>, state: LowRankState<Scalar>) -> [Int] {
     let z = logits(features: features, state: state)
-    return z.withUnsafeBufferPointer { p in
-      (0..<z.columns).map { j in
-        var best = 0
-        for i in 1..<z.rows where p[i + j * z.rows] > p[best + j * z.rows] { best = i }
-        return best
-      }
-    }
+    var result = [Int](repeating: 0, count: z.columns)
+    z.withUnsafeBufferPointer { p in result.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) } }
+    return result
   }
 
   /// The fraction of samples whose predicted class is the label (0 for no samples).
@@ -356,7 +351,7 @@ extension Matrix {
 }
 
 /// Buffers of a forward/backward pass, allocated at the first batch of a size and reused.
-struct Workspace<Scalar: BLASScalar> {
+struct Workspace<Scalar: NetworkScalar> {
   /// Post-activation outputs, per layer, out×batch (the last holds the logits).
   var outputs: [Matrix<Scalar>]
   /// `Bᵀ·X` (k×batch) of low-rank layers in the forward pass, `Aᵀ·δ` in the backward pass.
@@ -382,17 +377,11 @@ struct Workspace<Scalar: BLASScalar> {
     let batch = x.columns
     for (l, layer) in layers.enumerated() {
       outputs[l].reshapeIfNeeded(rows: layer.outputs, columns: batch)
-      // Broadcast the bias, then accumulate the product with β = 1.
+      // Broadcast the bias (b·1ᵀ, a rank-1 GEMM), then accumulate the product with β = 1.
       let bias = biases[l]
       precondition(bias.rows == layer.outputs && bias.columns == 1, "layer \(l): bias \(bias.shape)")
-      bias.withUnsafeBufferPointer { b in
-        outputs[l].withUnsafeMutableBufferPointer { y in
-          let n = layer.outputs
-          for j in 0..<batch {
-            for i in 0..<n { y[i + j * n] = b[i] }
-          }
-        }
-      }
+      ones.reshapeIfNeeded(rows: batch, columns: 1, repeating: 1)
+      outputs[l].formProduct(bias, ones, opB: .transposed)
       let input = l == 0 ? x : outputs[l - 1]
       switch weights[l] {
       case .dense(let w):
@@ -413,29 +402,12 @@ struct Workspace<Scalar: BLASScalar> {
     let z = outputs[last]
     let (classes, batch) = (z.rows, z.columns)
     deltas[last].reshapeIfNeeded(rows: classes, columns: batch)
-    var total = 0.0
-    let scale = 1 / Double(batch)
-    z.withUnsafeBufferPointer { zp in
+    return z.withUnsafeBufferPointer { zp in
       deltas[last].withUnsafeMutableBufferPointer { d in
-        for j in 0..<batch {
-          let base = j * classes
-          var m = -Double.infinity
-          for i in 0..<classes { m = Swift.max(m, Double(zp[base + i])) }
-          var sum = 0.0
-          for i in 0..<classes {
-            let e = Foundation.exp(Double(zp[base + i]) - m)
-            d[base + i] = Scalar(e)
-            sum += e
-          }
-          let label = labels[j]
-          total += m + Foundation.log(sum) - Double(zp[base + label])
-          for i in 0..<classes {
-            let p = Double(d[base + i]) / sum
-            d[base + i] = Scalar(((i == label ? p - 1 : p)) * scale)
-          }
+        labels.withUnsafeBufferPointer { lp in
+          Scalar.softmaxCrossEntropy(logits: zp, classes: classes, labels: lp, gradient: d)
         }
       }
     }
-    return total * scale
   }
 }

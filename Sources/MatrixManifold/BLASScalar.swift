@@ -54,6 +54,9 @@ where RawSignificand: FixedWidthInteger {
   static func lacpyUpper(
     m: Int, n: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
 
+  /// Sets every entry of `buffer` to `value` (concrete per type, so it runs at memory speed).
+  static func fill(_ buffer: UnsafeMutableBufferPointer<Self>, with value: Self)
+
   /// Whether every entry of `buffer` is finite (no NaN, no infinity). Concrete per type so the
   /// scan runs at memory speed even when called from generic code.
   static func allFinite(_ buffer: UnsafeBufferPointer<Self>) -> Bool

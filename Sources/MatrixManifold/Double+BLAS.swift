@@ -56,6 +56,10 @@ extension Double: BLASScalar {
     _ = LAPACKE_dlacpy(columnMajor, upper, Int32(m), Int32(n), a, Int32(lda), b, Int32(ldb))
   }
 
+  public static func fill(_ buffer: UnsafeMutableBufferPointer<Double>, with value: Double) {
+    buffer.update(repeating: value)
+  }
+
   public static func allFinite(_ buffer: UnsafeBufferPointer<Double>) -> Bool {
     // x − x is 0 for finite x and NaN for NaN or ±∞; summing keeps any NaN. Branch-free, so the
     // compiler vectorises it.

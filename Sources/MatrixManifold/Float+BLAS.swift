@@ -56,6 +56,10 @@ extension Float: BLASScalar {
     _ = LAPACKE_slacpy(columnMajor, upper, Int32(m), Int32(n), a, Int32(lda), b, Int32(ldb))
   }
 
+  public static func fill(_ buffer: UnsafeMutableBufferPointer<Float>, with value: Float) {
+    buffer.update(repeating: value)
+  }
+
   public static func allFinite(_ buffer: UnsafeBufferPointer<Float>) -> Bool {
     // x − x is 0 for finite x and NaN for NaN or ±∞; summing keeps any NaN. Branch-free, so the
     // compiler vectorises it.

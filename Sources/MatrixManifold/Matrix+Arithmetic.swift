@@ -20,7 +20,7 @@ extension Matrix {
 
   /// Sets every entry to `value`, keeping the shape and the storage.
   public mutating func fill(_ value: Scalar) {
-    withUnsafeMutableBufferPointer { p in p.update(repeating: value) }
+    withUnsafeMutableBufferPointer { p in Scalar.fill(p, with: value) }
   }
 
   public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {

@@ -17,7 +17,16 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got \(rows)×\(columns)")
     self.rows = rows
     self.columns = columns
-    self.storage = [Scalar](repeating: value, count: rows * columns)
+    self.storage = Self.filledStorage(count: rows * columns, value: value)
+  }
+
+  /// An array of `count` copies of `value`, filled by the concrete ``BLASScalar/fill(_:with:)``
+  /// (generic array initialisation runs element by element through witness tables).
+  static func filledStorage(count: Int, value: Scalar) -> [Scalar] {
+    [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+      Scalar.fill(buffer, with: value)
+      initialized = count
+    }
   }
 
   /// A matrix over the given column-major entries.
@@ -87,8 +96,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got \(rows)×\(columns)")
     self.rows = rows
     self.columns = columns
-    storage.removeAll(keepingCapacity: true)
-    storage.append(contentsOf: repeatElement(value, count: rows * columns))
+    let count = rows * columns
+    if count <= storage.capacity {
+      storage.removeAll(keepingCapacity: true)
+      storage.append(contentsOf: Self.filledStorage(count: count, value: value))
+    } else {
+      storage = Self.filledStorage(count: count, value: value)
+    }
   }
 
   /// Calls `body` with the column-major entries, mutable.

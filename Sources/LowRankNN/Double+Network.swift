@@ -1,0 +1,39 @@
+import Foundation
+import MatrixManifold
+
+extension Double: NetworkScalar {
+  public static func relu(_ y: UnsafeMutableBufferPointer<Double>) { reluKernel(y) }
+
+  public static func reluBackward(_ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>) {
+    reluBackwardKernel(delta, y)
+  }
+
+  public static func tanh(_ y: UnsafeMutableBufferPointer<Double>) {
+    for i in y.indices { y[i] = Foundation.tanh(y[i]) }
+  }
+
+  public static func tanhBackward(_ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>) {
+    tanhBackwardKernel(delta, y)
+  }
+
+  public static func softmaxCrossEntropy(
+    logits: UnsafeBufferPointer<Double>, classes: Int, labels: UnsafeBufferPointer<Int>,
+    gradient: UnsafeMutableBufferPointer<Double>
+  ) -> Double {
+    softmaxCrossEntropyKernel(logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
+  }
+
+  public static func adamUpdate(
+    _ x: UnsafeMutableBufferPointer<Double>, m: UnsafeMutableBufferPointer<Double>,
+    v: UnsafeMutableBufferPointer<Double>, rate g: UnsafeBufferPointer<Double>,
+    step h: Double, beta1: Double, beta2: Double, epsilon: Double, correction1: Double, correction2: Double
+  ) {
+    adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
+  }
+
+  public static func argmaxColumns(
+    _ a: UnsafeBufferPointer<Double>, rows: Int, into result: UnsafeMutableBufferPointer<Int>
+  ) {
+    argmaxKernel(a, rows, result)
+  }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import MatrixManifold
+
+extension Float: NetworkScalar {
+  public static func relu(_ y: UnsafeMutableBufferPointer<Float>) { reluKernel(y) }
+
+  public static func reluBackward(_ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    reluBackwardKernel(delta, y)
+  }
+
+  public static func tanh(_ y: UnsafeMutableBufferPointer<Float>) {
+    for i in y.indices { y[i] = Foundation.tanh(y[i]) }
+  }
+
+  public static func tanhBackward(_ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+    tanhBackwardKernel(delta, y)
+  }
+
+  public static func softmaxCrossEntropy(
+    logits: UnsafeBufferPointer<Float>, classes: Int, labels: UnsafeBufferPointer<Int>,
+    gradient: UnsafeMutableBufferPointer<Float>
+  ) -> Double {
+    softmaxCrossEntropyKernel(logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
+  }
+
+  public static func adamUpdate(
+    _ x: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>,
+    v: UnsafeMutableBufferPointer<Float>, rate g: UnsafeBufferPointer<Float>,
+    step h: Float, beta1: Float, beta2: Float, epsilon: Float, correction1: Float, correction2: Float
+  ) {
+    adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
+  }
+
+  public static func argmaxColumns(
+    _ a: UnsafeBufferPointer<Float>, rows: Int, into result: UnsafeMutableBufferPointer<Int>
+  ) {
+    argmaxKernel(a, rows, result)
+  }
+}
