@@ -36,4 +36,5 @@ let allSections: [any BenchmarkSection] = [
   GEMMSection(),
   FactorizationsSection(),
   IntegratorsSection(),
+  TrainingSection(),
 ]

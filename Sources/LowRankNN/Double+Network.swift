@@ -31,6 +31,8 @@ extension Double: NetworkScalar {
     adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
   }
 
+  public static func square(_ x: UnsafeMutableBufferPointer<Double>) { squareKernel(x) }
+
   public static func argmaxColumns(
     _ a: UnsafeBufferPointer<Double>, rows: Int, into result: UnsafeMutableBufferPointer<Int>
   ) {

@@ -31,6 +31,8 @@ extension Float: NetworkScalar {
     adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
   }
 
+  public static func square(_ x: UnsafeMutableBufferPointer<Float>) { squareKernel(x) }
+
   public static func argmaxColumns(
     _ a: UnsafeBufferPointer<Float>, rows: Int, into result: UnsafeMutableBufferPointer<Int>
   ) {

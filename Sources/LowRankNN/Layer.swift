@@ -2,7 +2,7 @@ import Foundation
 import MatrixManifold
 
 /// The elementwise nonlinearity applied after a layer's affine map.
-public enum Activation: String, Sendable, Hashable, CaseIterable {
+public enum Activation: String, Codable, Sendable, Hashable, CaseIterable {
   /// `max(0, z)`; its derivative is taken as 0 at z = 0.
   case relu
   /// `tanh(z)`.
@@ -87,47 +87,25 @@ public struct Layer: Sendable, Hashable {
     return Matrix.uniform(rows: outputs, columns: 1, in: -a...a, using: &generator)
   }
 
-  /// A random factored weight of rank `r`: Haar-random orthonormal U (out×r) and V (in×r), and
-  /// `S = diag(σ₀, σ₀/2, …, σ₀/r)` with `σ₀ = (√in + √out)/√(3·in)`.
+  /// A random factored weight of rank `r`: the best rank-r approximation (truncated SVD) of a
+  /// dense weight drawn like ``initialDenseWeight(using:)`` ("spectral initialisation").
   ///
-  /// σ₀ is the largest singular value (Marchenko–Pastur edge) of a dense out×in matrix with the
-  /// PyTorch initialisation (entries of variance 1/(3·in)), so the layer starts at the scale of
-  /// a dense one. The harmonic decay `σ_i = σ₀/i` makes S positive with distinct values, so the
-  /// first truncations of DLRT are well-defined and keep the leading directions. (The DLRT
-  /// reference code draws S randomly; this deterministic profile is a documented choice.)
+  /// The layer then starts with the r largest singular values of a dense PyTorch-initialised
+  /// layer, so signals keep the scale of a dense network (a deep ReLU network whose low-rank
+  /// layers started smaller would pass almost nothing forward, and DLRT's relative truncation
+  /// would shrink the rank before anything is learned). The cost is one SVD per layer, once.
   public func initialFactors<Scalar: BLASScalar>(
     rank r: Int, using generator: inout some RandomNumberGenerator
   )
     -> LowRankMatrix<Scalar>
   {
     precondition(r >= 1 && r <= Swift.min(inputs, outputs), "rank \(r) for a \(outputs)×\(inputs) layer")
-    let u = Matrix<Scalar>.randomOrthonormal(rows: outputs, columns: r, using: &generator)
-    let v = Matrix<Scalar>.randomOrthonormal(rows: inputs, columns: r, using: &generator)
-    let sigma0 =
-      (Double(inputs).squareRoot() + Double(outputs).squareRoot()) / (3 * Double(inputs)).squareRoot()
-    let s = Matrix<Scalar>.diagonal((0..<r).map { Scalar(sigma0 / Double($0 + 1)) })
-    // Finite orthonormal factors and a positive diagonal: the initialiser cannot throw.
-    guard let w = try? LowRankMatrix(u: u, s: s, v: v) else { fatalError("non-finite initial factors") }
-    return w
-  }
-}
-
-/// Errors that training data or a diverging run can cause.
-public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// A label is not in `0..<classes`.
-  case labelOutOfRange(label: Int, classes: Int)
-  /// The batch's features or labels do not fit the network.
-  case invalidBatch(String)
-  /// The loss became NaN or infinite (the run diverged, or the input holds NaN/Inf).
-  case nonFiniteLoss
-
-  /// A readable message.
-  public var description: String {
-    switch self {
-    case .labelOutOfRange(let label, let classes): "label \(label) is outside 0..<\(classes)"
-    case .invalidBatch(let message): "invalid batch: \(message)"
-    case .nonFiniteLoss: "the loss is NaN or infinite; reduce the learning rate or check the input data"
+    let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
+    // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
+    guard let policy = try? TruncationPolicy.fixedRank(r), let y = try? LowRankMatrix(truncating: w, policy: policy) else {
+      fatalError("truncated SVD of a finite initial weight failed")
     }
+    return y
   }
 }
 

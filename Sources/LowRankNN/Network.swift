@@ -45,6 +45,9 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public private(set) var features: Matrix<Scalar>
   /// The current batch's labels, in `0..<classes`.
   public private(set) var labels: [Int]
+  /// How many samples of the current batch the last evaluation classified correctly (arg-max
+  /// of its logits), so training accuracy costs no extra pass.
+  public private(set) var lastEvaluationCorrect = 0
 
   private var workspace: Workspace<Scalar>
 
@@ -191,6 +194,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
     guard loss.isFinite else { throw TrainingError.nonFiniteLoss }
     evaluation.objective = loss
+    lastEvaluationCorrect = workspace.correctPredictions(labels: labels, layerCount: layers.count)
 
     let wantsDense = evaluation.wantsDenseRates
     var rates =
@@ -362,6 +366,8 @@ struct Workspace<Scalar: NetworkScalar> {
   var scratch = Matrix<Scalar>(rows: 0, columns: 0)
   /// A batch×1 vector of ones, for bias gradients.
   var ones = Matrix<Scalar>(rows: 0, columns: 0)
+  /// Predicted classes of the last forward pass.
+  var predicted: [Int] = []
 
   init(layerCount: Int) {
     let empty = Matrix<Scalar>(rows: 0, columns: 0)
@@ -395,6 +401,14 @@ struct Workspace<Scalar: NetworkScalar> {
     }
   }
 
+  /// How many columns of the logits have their arg-max at the label.
+  mutating func correctPredictions(labels: [Int], layerCount: Int) -> Int {
+    let z = outputs[layerCount - 1]
+    predicted.reshapeIfNeeded(count: z.columns)
+    z.withUnsafeBufferPointer { p in predicted.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) } }
+    return zip(predicted, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+  }
+
   /// The mean softmax cross-entropy of the logits (the last output) and, into the last δ,
   /// its gradient `(softmax − onehot)/batch`. Log-sum-exp with the column maximum subtracted.
   mutating func softmaxCrossEntropy(labels: [Int], layerCount: Int) -> Double {
@@ -409,5 +423,12 @@ struct Workspace<Scalar: NetworkScalar> {
         }
       }
     }
+  }
+}
+
+extension Array where Element == Int {
+  /// Resizes to `count` entries (new ones 0), keeping the capacity.
+  mutating func reshapeIfNeeded(count: Int) {
+    if self.count != count { self = [Int](repeating: 0, count: count) }
   }
 }

@@ -30,6 +30,8 @@ public protocol NetworkScalar: BLASScalar {
     _ x: UnsafeMutableBufferPointer<Self>, m: UnsafeMutableBufferPointer<Self>,
     v: UnsafeMutableBufferPointer<Self>, rate g: UnsafeBufferPointer<Self>,
     step h: Self, beta1: Self, beta2: Self, epsilon: Self, correction1: Self, correction2: Self)
+  /// `x ← x ⊙ x`.
+  static func square(_ x: UnsafeMutableBufferPointer<Self>)
   /// For each column of a rows×columns matrix, the row index of its largest entry (first on ties).
   static func argmaxColumns(_ a: UnsafeBufferPointer<Self>, rows: Int, into result: UnsafeMutableBufferPointer<Int>)
 }
@@ -91,6 +93,10 @@ public protocol NetworkScalar: BLASScalar {
     v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
     x[i] += h * (m[i] / c1) / (sqrt(v[i] / c2) + eps)
   }
+}
+
+@inlinable func squareKernel<T: BinaryFloatingPoint>(_ x: UnsafeMutableBufferPointer<T>) {
+  for i in x.indices { x[i] *= x[i] }
 }
 
 @inlinable func argmaxKernel<T: BinaryFloatingPoint>(

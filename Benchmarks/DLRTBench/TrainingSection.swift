@@ -1,0 +1,96 @@
+// Section `training`: where the time of one DLRT training step goes, on MNIST-shaped data.
+import LowRankIntegrators
+import LowRankNN
+import MatrixManifold
+
+/// Milliseconds per batch of 256 for the network 784-500-500-500-500-10 (Float, random data of
+/// MNIST's shape): one dense SGD step, one adaptive DLRT step at rank r, and the pieces of the
+/// DLRT step — the K/L pass (one forward/backward at rank r), the S pass (one forward/backward
+/// at rank 2r), the QR factorisations of the augmented bases, and the SVD truncations.
+struct TrainingSection: BenchmarkSection {
+  /// The command-line name.
+  let name = "training"
+  /// The `--help` line.
+  let summary = "ms per batch: dense SGD step, DLRT step at rank r and its passes, QR and SVD"
+
+  /// Measures each rank, printing the table as rows complete.
+  func run(_ context: BenchmarkContext) -> SectionReport {
+    let ranks = context.quick ? [20] : [10, 20, 40, 80, 150]
+    let batch = 256
+    let widths = [784, 500, 500, 500, 500, 10]
+    var generator = SplitMix64(seed: context.seed)
+    let x = Matrix<Float>.uniform(rows: 784, columns: batch, in: 0...1, using: &generator)
+    let labels = (0..<batch).map { _ in Int.random(in: 0..<10, using: &generator) }
+    var table = Table(
+      title: "Float, batch \(batch), \(widths.map(String.init).joined(separator: "-")); median ms per batch",
+      columns: [
+        Column("r", key: "r", width: 4), Column("dense step", key: "dense_ms"),
+        Column("DLRT step", key: "dlrt_ms"), Column("K/L pass", key: "kl_pass_ms"),
+        Column("S pass (2r)", key: "s_pass_ms"), Column("QR ×8", key: "qr_ms"),
+        Column("SVD ×4", key: "svd_ms"), Column("DLRT/dense", key: "ratio"),
+      ])
+    let reps = context.quick ? 3 : 10
+    var denseConfig = TrainingConfiguration()
+    denseConfig.mode = .dense
+    var denseTrainer = try! Trainer<Float>(configuration: denseConfig)
+    let dense = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+      blackHole(try! denseTrainer.step(features: x, labels: labels))
+    }.median
+    for r in ranks {
+      var config = TrainingConfiguration()
+      config.mode = .fixed  // keeps the rank at r, so every repetition measures the same sizes
+      config.startRank = r
+      var trainer = try! Trainer<Float>(configuration: config)
+      let step = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+        blackHole(try! trainer.step(features: x, labels: labels))
+      }.median
+      // The same work as an adaptive step, piece by piece, on the trainer's current weights.
+      var network = trainer.network
+      try! network.setBatch(features: x, labels: labels)
+      let state = trainer.state
+      let klPass = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+        var e = FieldEvaluation(
+          time: 0, blocks: state.blocks.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: $0.u) },
+          dense: state.dense, wantsDenseRates: true)
+        try! network.evaluate(&e)
+        blackHole(e)
+      }.median
+      let augmented = state.blocks.map { y in
+        (u: try! concat(y.u, y.u * y.s).orthonormalized(), v: try! concat(y.v, y.v * y.s).orthonormalized(),
+         s: Matrix<Float>.gaussian(rows: 2 * r, columns: 2 * r, using: &generator))
+      }
+      let sPass = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+        var e = FieldEvaluation(
+          time: 0, blocks: augmented.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: nil) },
+          dense: state.dense)
+        try! network.evaluate(&e)
+        blackHole(e)
+      }.median
+      let qr = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+        for y in state.blocks {
+          blackHole(try! concat(y.u * y.s, y.u).orthonormalized())
+          blackHole(try! concat(y.v * y.s, y.v).orthonormalized())
+        }
+      }.median
+      let svd = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
+        for a in augmented {
+          blackHole(try! LowRankMatrix.truncate(basisU: a.u, core: a.s, basisV: a.v, policy: .relative(0.1)))
+        }
+      }.median
+      table.append([
+        .integer(r), .number(dense * 1e3, decimals: 2), .number(step * 1e3, decimals: 2),
+        .number(klPass * 1e3, decimals: 2), .number(sPass * 1e3, decimals: 2), .number(qr * 1e3, decimals: 2),
+        .number(svd * 1e3, decimals: 2), .number(step / dense, decimals: 2),
+      ])
+    }
+    return SectionReport(name: name, tables: [table], passed: nil, summary: nil)
+  }
+}
+
+/// `[A, B]`.
+private func concat(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Float> {
+  var c = Matrix<Float>(rows: a.rows, columns: a.columns + b.columns)
+  c.assign(a)
+  c.assign(b, column: a.columns)
+  return c
+}

@@ -1,0 +1,108 @@
+"""Shared pieces of the PyTorch comparison scripts: command line, data, evaluation, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import mnist
+
+LAYER_SIZES = [784, 500, 500, 500, 500, 10]
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=1, help="epochs to train (default 1)")
+    parser.add_argument("--batch", type=int, default=256, help="mini-batch size (default 256)")
+    parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--max-batches", type=int, default=None,
+                        help="stop each epoch after this many batches (quick timing of a fraction)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation and shuffling (default 0)")
+    parser.add_argument("--data", default=str(mnist.DEFAULT_DIR), help="directory of the MNIST IDX files")
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.epochs < 1 or args.batch < 1 or args.threads < 1 or args.lr <= 0:
+        parser.error("--epochs, --batch, --threads must be >= 1 and --lr > 0")
+    if args.max_batches is not None and args.max_batches < 1:
+        parser.error("--max-batches must be >= 1")
+
+
+def setup(args: argparse.Namespace):
+    """Threads, seed and data (as torch tensors). Returns (x_train, y_train, x_test, y_test)."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    try:
+        arrays = mnist.load(args.data)
+    except FileNotFoundError as error:
+        sys.exit(str(error))
+    return tuple(torch.from_numpy(a) for a in arrays)
+
+
+def epoch_batches(x: torch.Tensor, y: torch.Tensor, batch: int, generator: torch.Generator,
+                  max_batches: int | None):
+    """The shuffled epoch, gathered into contiguous memory BEFORE the timer starts, so the timed
+    loop takes each batch as a free view (no data loading inside the timing)."""
+    perm = torch.randperm(x.shape[0], generator=generator)
+    xs, ys = x[perm].contiguous(), y[perm].contiguous()
+    starts = list(range(0, x.shape[0], batch))
+    if max_batches is not None:
+        starts = starts[:max_batches]
+    return [(xs[s:s + batch], ys[s:s + batch]) for s in starts]
+
+
+@torch.no_grad()
+def accuracy(logits_fn, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000) -> float:
+    correct = 0
+    for s in range(0, x.shape[0], chunk):
+        correct += (logits_fn(x[s:s + chunk]).argmax(dim=1) == y[s:s + chunk]).sum().item()
+    return correct / x.shape[0]
+
+
+def machine_info(threads: int) -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "torch_threads": torch.get_num_threads(),
+        "requested_threads": threads,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "loadavg_at_start": list(os.getloadavg()),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def print_header(name: str, args: argparse.Namespace, extra: str = "") -> dict:
+    info = machine_info(args.threads)
+    print(f"{name}: torch {info['torch']} ({info['cpu_capability']}), {info['torch_threads']} threads, "
+          f"{info['cpu']}, {info['cores']} cores, load {info['loadavg_at_start'][0]:.2f}")
+    print(f"  batch {args.batch}, lr {args.lr}, epochs {args.epochs}, seed {args.seed}"
+          + (f", max batches {args.max_batches}" if args.max_batches else "") + extra)
+    return info
+
+
+def write_json(path: str | None, report: dict) -> None:
+    if not path:
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print(f"wrote {path}")

@@ -1,0 +1,138 @@
+import LowRankIntegrators
+import MatrixManifold
+
+/// Trains a ``Network`` batch by batch with dynamical low-rank training (Schotthöfer et al.,
+/// "Low-rank lottery tickets", NeurIPS 2022): each batch is one step of an integrator of
+/// `LowRankIntegrators` with step size h = learning rate and the chosen optimizer as substep
+/// solver. Modes: `dense` (no low-rank layers), `fixed` (``BUG``), `adaptive` (``AdaptiveBUG``).
+///
+/// One adaptive step costs two forward/backward passes: one for all K- and L-steps and the dense
+/// parameters, one for all S-steps in the augmented bases; then every hidden layer is truncated.
+public struct Trainer<Scalar: NetworkScalar> {
+  /// The run's configuration.
+  public let configuration: TrainingConfiguration
+  /// The network (architecture, current batch, workspaces).
+  public private(set) var network: Network<Scalar>
+  /// Weights: low-rank blocks and dense parameters in the layout of ``Network``.
+  public private(set) var state: LowRankState<Scalar>
+  /// Batches trained so far.
+  public private(set) var steps = 0
+  private var integrator: any LowRankIntegrator<Scalar>
+
+  /// A trainer with freshly initialised weights (seeded by the configuration).
+  /// - Throws: ``TrainingError/invalidConfiguration(_:)``.
+  public init(configuration: TrainingConfiguration) throws(TrainingError) {
+    try configuration.validate()
+    var generator = SplitMix64(seed: configuration.seed)
+    let network = Network<Scalar>(
+      architecture: configuration.architecture, mode: Self.mode(configuration), activation: configuration.activation)
+    try self.init(configuration: configuration, network: network, state: network.initialState(using: &generator))
+  }
+
+  /// A trainer that continues from given weights (a checkpoint, a compressed dense network).
+  public init(
+    configuration: TrainingConfiguration, network: Network<Scalar>, state: LowRankState<Scalar>
+  ) throws(TrainingError) {
+    try configuration.validate()
+    self.configuration = configuration
+    self.network = network
+    self.state = state
+    self.integrator = try Self.makeIntegrator(configuration)
+  }
+
+  private static func mode(_ c: TrainingConfiguration) -> Network<Scalar>.Mode {
+    c.mode == .dense ? .dense : .lowRank(startRank: c.startRank)
+  }
+
+  private static func makeIntegrator(_ c: TrainingConfiguration) throws(TrainingError) -> any LowRankIntegrator<Scalar> {
+    switch c.optimizer {
+    case .sgd: return try integrator(c, SGD<Scalar>())
+    case .momentum: return try integrator(c, Momentum<Scalar>(momentum: c.momentum))
+    case .adam: return try integrator(c, Adam<Scalar>())
+    }
+  }
+
+  private static func integrator<S: SubstepSolver<Scalar>>(
+    _ c: TrainingConfiguration, _ solver: S
+  ) throws(TrainingError) -> any LowRankIntegrator<Scalar> {
+    switch c.mode {
+    case .dense, .fixed: return BUG(solver: solver)
+    case .adaptive:
+      do {
+        return AdaptiveBUG(solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank))
+      } catch {
+        throw .invalidConfiguration("truncation: \(error)")
+      }
+    }
+  }
+
+  /// What one training step measured.
+  public struct StepResult: Sendable {
+    /// The batch loss of the step's last pass.
+    public var loss: Double
+    /// Correctly classified samples of the batch in that pass.
+    public var correct: Int
+    /// Samples in the batch.
+    public var count: Int
+    /// Ranks of the low-rank layers after the step.
+    public var ranks: [Int]
+  }
+
+  /// Trains on one batch (features in×n, n labels).
+  /// - Throws: ``TrainingError`` for a bad batch or a NaN/Inf loss; the weights are then those
+  ///   before the step.
+  public mutating func step(features: Matrix<Scalar>, labels: [Int]) throws -> StepResult {
+    try network.setBatch(features: features, labels: labels)
+    var next = state
+    let report: StepReport
+    do {
+      report = try integrator.step(&next, field: &network, from: Double(steps) * configuration.learningRate, by: configuration.learningRate)
+    } catch let error as TrainingError {
+      throw error
+    } catch is IntegratorError {
+      throw TrainingError.nonFiniteLoss
+    } catch MatrixError.nonFinite {
+      throw TrainingError.nonFiniteLoss
+    }
+    state = next
+    steps += 1
+    return StepResult(
+      loss: report.objective ?? .nan, correct: network.lastEvaluationCorrect, count: labels.count, ranks: state.ranks)
+  }
+
+  /// Accuracy of the current weights on a labelled set, in chunks of `chunk` samples.
+  public func accuracy(features: Matrix<Scalar>, labels: [Int], chunk: Int = 2000) -> Double {
+    precondition(features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
+    guard !labels.isEmpty else { return 0 }
+    var correct = 0
+    var start = 0
+    while start < labels.count {
+      let end = Swift.min(start + chunk, labels.count)
+      let block = Matrix(features.columns(start..<end))
+      let predicted = network.predictions(features: block, state: state)
+      correct += zip(predicted, labels[start..<end]).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+      start = end
+    }
+    return Double(correct) / Double(labels.count)
+  }
+
+  /// Parameter counts at the current ranks (reference definitions, see ``ParameterCounts``).
+  public var parameterCounts: ParameterCounts {
+    var full = 0, evaluation = 0, training = 0
+    var block = 0
+    for layer in network.layers {
+      let (n, m) = (layer.inputs, layer.outputs)
+      full += n * m
+      if layer.isLowRank {
+        let r = state.blocks[block].rank
+        block += 1
+        evaluation += r * (n + m)
+        training += configuration.mode == .adaptive ? 4 * r * (n + m) + 8 * r * r : 2 * r * (n + m) + 3 * r * r
+      } else {
+        evaluation += n * m
+        training += n * m
+      }
+    }
+    return ParameterCounts(full: full, evaluation: evaluation, training: training)
+  }
+}

@@ -1,0 +1,89 @@
+import MatrixManifold
+
+/// Everything that determines a training run; stored in result files and checkpoints.
+///
+/// Defaults follow the fully-connected MNIST experiment of Schotthöfer et al., "Low-rank lottery
+/// tickets" (NeurIPS 2022): 784-500-500-500-500-10 with ReLU, rank-adaptive DLRT with
+/// τ = 0.1, start rank 150, maximal rank 250, batch 256, plain SGD.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+  /// How the hidden layers are trained.
+  public enum Mode: String, Codable, Sendable, CaseIterable {
+    /// Plain dense training of every layer.
+    case dense
+    /// Hidden layers at a fixed rank (``startRank``), fixed-rank BUG.
+    case fixed
+    /// Hidden layers with ranks chosen by the rank-adaptive BUG and relative tolerance ``tau``.
+    case adaptive
+  }
+
+  /// The substep solver, i.e. the optimizer.
+  public enum Optimizer: String, Codable, Sendable, CaseIterable {
+    case sgd, momentum, adam
+  }
+
+  /// Layer widths, input first, classes last.
+  public var architecture: [Int] = [784, 500, 500, 500, 500, 10]
+  public var mode: Mode = .adaptive
+  /// Relative truncation tolerance τ (adaptive mode): keep the smallest rank whose discarded
+  /// singular values have norm at most τ·‖σ‖₂.
+  public var tau: Double = 0.1
+  /// Initial rank (adaptive) or the rank (fixed) of the hidden layers, capped by the layer size.
+  public var startRank: Int = 150
+  /// Largest rank a hidden layer may take (adaptive).
+  public var maxRank: Int = 250
+  public var epochs: Int = 10
+  public var batchSize: Int = 256
+  /// The step size h of every substep.
+  public var learningRate: Double = 0.05
+  public var optimizer: Optimizer = .sgd
+  /// Momentum μ for `.momentum`.
+  public var momentum: Double = 0.9
+  public var activation: Activation = .relu
+  /// Seed of initialisation and shuffling (SplitMix64).
+  public var seed: UInt64 = 1
+
+  public init() {}
+
+  /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first value out of range.
+  public func validate() throws(TrainingError) {
+    func fail(_ message: String) -> TrainingError { .invalidConfiguration(message) }
+    guard architecture.count >= 2, architecture.allSatisfy({ $0 >= 1 }) else {
+      throw fail("architecture needs at least two positive widths, got \(architecture)")
+    }
+    guard architecture.last! >= 2 else { throw fail("the last width is the number of classes and must be ≥ 2") }
+    guard tau.isFinite, tau >= 0, tau < 1 else { throw fail("tau must be in [0, 1), got \(tau)") }
+    guard startRank >= 1 else { throw fail("start rank must be ≥ 1, got \(startRank)") }
+    guard maxRank >= 1 else { throw fail("max rank must be ≥ 1, got \(maxRank)") }
+    guard mode != .adaptive || startRank <= maxRank else {
+      throw fail("start rank \(startRank) exceeds max rank \(maxRank)")
+    }
+    guard epochs >= 1 else { throw fail("epochs must be ≥ 1, got \(epochs)") }
+    guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
+    guard learningRate.isFinite, learningRate > 0 else { throw fail("learning rate must be positive, got \(learningRate)") }
+    guard momentum >= 0, momentum < 1 else { throw fail("momentum must be in [0, 1), got \(momentum)") }
+    guard activation != .identity || architecture.count == 2 else {
+      throw fail("identity activation makes hidden layers useless; use relu or tanh")
+    }
+  }
+}
+
+/// Parameter counts of a network, as the DLRT reference implementation reports them (weights
+/// only, biases not counted).
+///
+/// - evaluation: a low-rank layer stores `K = U·S` and V, `r·(n + m)` numbers; a dense layer `n·m`;
+/// - training: a low-rank layer stores K, L, U, V (`2r·(n + m)`), the augmented bases Û, V̂
+///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed).
+/// Compression is `1 − count/full`.
+public struct ParameterCounts: Codable, Sendable, Equatable {
+  /// The dense network's weights.
+  public var full: Int
+  /// Needed to evaluate the trained network.
+  public var evaluation: Int
+  /// Held during training.
+  public var training: Int
+
+  /// `1 − evaluation/full`, in [0, 1] (negative if the low-rank form is larger).
+  public var evaluationCompression: Double { 1 - Double(evaluation) / Double(full) }
+  /// `1 − training/full`.
+  public var trainingCompression: Double { 1 - Double(training) / Double(full) }
+}

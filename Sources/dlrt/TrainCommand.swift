@@ -1,0 +1,109 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LowRankNN
+import MatrixManifold
+
+extension TrainingConfiguration.Mode: ExpressibleByArgument {}
+extension TrainingConfiguration.Optimizer: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {}
+
+/// `dlrt train`: dynamical low-rank training of a fully-connected network.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a network on MNIST or Fashion-MNIST with dynamical low-rank training.",
+    discussion: """
+      Every batch is one step of the rank-adaptive (or fixed-rank) BUG integrator with step size
+      = learning rate: one forward/backward pass for all K- and L-steps, one for all S-steps,
+      then truncation. Results go to <out>.json (configuration, seed, per-epoch metrics) and
+      <out>.csv; --save writes a checkpoint after every epoch.
+      """)
+
+  @OptionGroup var data: DatasetOptions
+
+  @Option(help: "Layer widths, input to classes, e.g. 784-500-500-500-500-10.")
+  var arch = "784-500-500-500-500-10"
+
+  @Option(help: "dense, fixed (rank --start-rank) or adaptive (tolerance --tau).")
+  var mode: TrainingConfiguration.Mode = .adaptive
+
+  @Option(help: "Relative truncation tolerance τ of the adaptive mode.")
+  var tau = 0.1
+
+  @Option(help: "Initial rank (adaptive) or rank (fixed) of the hidden layers.")
+  var startRank = 150
+
+  @Option(help: "Largest rank of a hidden layer (adaptive).")
+  var maxRank = 250
+
+  @Option(help: "Epochs.")
+  var epochs = 10
+
+  @Option(help: "Batch size.")
+  var batch = 256
+
+  @Option(help: "Learning rate (the integrator's step size).")
+  var lr = 0.05
+
+  @Option(help: "Optimizer: sgd, momentum or adam.")
+  var optimizer: TrainingConfiguration.Optimizer = .sgd
+
+  @Option(help: "Momentum for --optimizer momentum.")
+  var momentum = 0.9
+
+  @Option(help: "Hidden-layer activation: relu or tanh.")
+  var activation: Activation = .relu
+
+  @Option(help: "Seed of initialisation and shuffling.")
+  var seed: UInt64 = 1
+
+  @Option(help: "OpenBLAS threads.")
+  var threads = 2
+
+  @Option(help: "Train on the first N training samples only (quick runs).")
+  var trainSamples: Int?
+
+  @Option(help: "Write <out>.json and <out>.csv (updated after every epoch).")
+  var out: String?
+
+  @Option(help: "Write a checkpoint here after every epoch (atomically).")
+  var save: String?
+
+  @Flag(help: "Print only the epoch lines (no progress bar).")
+  var quiet = false
+
+  func validate() throws {
+    do { try makeConfiguration().validate() } catch { throw ValidationError("\(error)") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1") }
+  }
+
+  func makeConfiguration() throws -> TrainingConfiguration {
+    let widths = arch.split(separator: "-").map { Int($0) }
+    guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+      throw ValidationError("--arch must be widths joined by '-', such as 784-500-10; got \(arch)")
+    }
+    var c = TrainingConfiguration()
+    c.architecture = widths.map { $0! }
+    (c.mode, c.tau, c.startRank, c.maxRank) = (mode, tau, startRank, maxRank)
+    (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (epochs, batch, lr, optimizer, momentum)
+    (c.activation, c.seed) = (activation, seed)
+    return c
+  }
+
+  func run() throws {
+    BLASThreads.set(threads)
+    let configuration = try makeConfiguration()
+    let log: (String) -> Void = { print($0) }
+    var (train, test) = try data.load(log: log)
+    if let trainSamples, trainSamples < train.count { train = train.subset(Array(0..<trainSamples)) }
+    guard train.featureCount == configuration.architecture[0] else {
+      throw ValidationError("--arch starts with \(configuration.architecture[0]) inputs but the images have \(train.featureCount) pixels")
+    }
+    guard configuration.architecture.last! >= train.classCount else {
+      throw ValidationError("--arch ends with \(configuration.architecture.last!) classes but the data has \(train.classCount)")
+    }
+    let run = TrainingRun(configuration: configuration, dataset: data.dataset, threads: threads, out: out, save: save, quiet: quiet)
+    try run.execute(train: train, test: test)
+  }
+}

@@ -1,0 +1,139 @@
+import Datasets
+import Foundation
+import LowRankNN
+import MatrixManifold
+
+/// Per-epoch metrics written to the result files.
+struct EpochRecord: Codable {
+  var epoch: Int
+  var trainLoss: Double
+  var trainAccuracy: Double
+  var testAccuracy: Double
+  var ranks: [Int]
+  var parameters: ParameterCounts
+  var evaluationCompression: Double
+  var trainingCompression: Double
+  var seconds: Double
+  var samplesPerSecond: Double
+}
+
+/// The result file: the exact configuration, the machine, and every epoch.
+struct RunRecord: Codable {
+  var configuration: TrainingConfiguration
+  var dataset: String
+  var threads: Int
+  var trainSamples: Int
+  var machine: String
+  var epochs: [EpochRecord]
+}
+
+/// Drives epochs of a ``Trainer`` over batches, with progress output and result files.
+struct TrainingRun {
+  var configuration: TrainingConfiguration
+  var dataset: DatasetChoice
+  var threads: Int
+  var out: String?
+  var save: String?
+  var quiet: Bool
+
+  func execute(train: LabeledImages, test: LabeledImages) throws {
+    var trainer = try Trainer<Float>(configuration: configuration)
+    var batches = try BatchIterator(dataset: train, batchSize: configuration.batchSize)
+    var shuffler = SplitMix64(seed: configuration.seed &+ 0x5EED)
+    let progress = Progress(enabled: !quiet && isatty(STDOUT_FILENO) != 0)
+    var record = RunRecord(
+      configuration: configuration, dataset: dataset.rawValue, threads: threads, trainSamples: train.count,
+      machine: machineDescription(), epochs: [])
+    let c = configuration
+    print("training \(c.architecture.map(String.init).joined(separator: "-")) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
+      + (c.mode == .adaptive ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)" : c.mode == .fixed ? " rank \(c.startRank)" : "")
+      + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads")
+    for epoch in 1...c.epochs {
+      batches.startEpoch(shuffledUsing: &shuffler)
+      var (lossSum, correct, seen) = (0.0, 0, 0)
+      let start = Date()
+      while batches.next() {
+        let result = try trainer.step(features: batches.features, labels: batches.labels)
+        lossSum += result.loss * Double(result.count)
+        correct += result.correct
+        seen += result.count
+        let elapsed = Date().timeIntervalSince(start)
+        progress.update(
+          epoch: epoch, of: c.epochs, batch: batches.batchIndex, of: batches.batchesPerEpoch,
+          loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), ranks: result.ranks,
+          seconds: elapsed, samplesPerSecond: Double(seen) / elapsed)
+      }
+      let seconds = Date().timeIntervalSince(start)
+      progress.finish()
+      let testAccuracy = trainer.accuracy(features: test.images, labels: test.labels)
+      let counts = trainer.parameterCounts
+      let entry = EpochRecord(
+        epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+        testAccuracy: testAccuracy, ranks: trainer.state.ranks, parameters: counts,
+        evaluationCompression: counts.evaluationCompression, trainingCompression: counts.trainingCompression,
+        seconds: seconds, samplesPerSecond: Double(seen) / seconds)
+      record.epochs.append(entry)
+      print(String(
+        format: "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
+        epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
+        entry.ranks.isEmpty ? "-" : entry.ranks.map(String.init).joined(separator: ","),
+        100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds, entry.samplesPerSecond))
+      if let out { try writeResults(record, prefix: out) }
+      if let save {
+        try Checkpoint(configuration: c, state: trainer.state, epochs: epoch, testAccuracy: testAccuracy)
+          .write(to: URL(fileURLWithPath: save))
+      }
+    }
+    let last = record.epochs.last!
+    let counts = last.parameters
+    print("result: test accuracy \(String(format: "%.2f", 100 * last.testAccuracy))%, ranks \(last.ranks), "
+      + "parameters \(counts.evaluation) at evaluation and \(counts.training) in training of \(counts.full) dense "
+      + "(compression \(String(format: "%.1f", 100 * counts.evaluationCompression))% / \(String(format: "%.1f", 100 * counts.trainingCompression))%)")
+    if let out { print("wrote \(out).json and \(out).csv") }
+    if let save { print("saved \(save)") }
+  }
+
+  private func writeResults(_ record: RunRecord, prefix: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try ResultFiles.writeAtomically(encoder.encode(record), to: prefix + ".json")
+    var csv = "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
+    for e in record.epochs {
+      csv += "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(e.ranks.map(String.init).joined(separator: ";")),"
+        + "\(e.parameters.evaluation),\(e.parameters.training),\(e.parameters.full),\(e.evaluationCompression),\(e.trainingCompression),\(e.seconds),\(e.samplesPerSecond)\n"
+    }
+    try ResultFiles.writeAtomically(Data(csv.utf8), to: prefix + ".csv")
+  }
+}
+
+/// A one-line progress bar on a terminal; silent otherwise.
+struct Progress {
+  let enabled: Bool
+
+  func update(
+    epoch: Int, of epochs: Int, batch: Int, of batches: Int, loss: Double, accuracy: Double, ranks: [Int],
+    seconds: Double, samplesPerSecond: Double
+  ) {
+    guard enabled else { return }
+    let width = 24
+    let filled = batches > 0 ? width * batch / batches : width
+    let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+    let rankText = ranks.isEmpty ? "" : " ranks " + ranks.map(String.init).joined(separator: ",")
+    let line = String(format: "\repoch %d/%d %@ %d/%d loss %.4f acc %.2f%%%@ %.1f s %.0f samples/s\u{1B}[K",
+      epoch, epochs, bar, batch, batches, loss, 100 * accuracy, rankText, seconds, samplesPerSecond)
+    FileHandle.standardOutput.write(Data(line.utf8))
+  }
+
+  func finish() {
+    guard enabled else { return }
+    FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
+  }
+}
+
+/// CPU model and core count, for result files.
+func machineDescription() -> String {
+  let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    .split(separator: "\n").first { $0.hasPrefix("model name") }?
+    .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+  return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+}
