@@ -64,3 +64,25 @@ ode-convergence: release ## error vs step size of every integrator (Koch–Lubic
 demo: deps ## the main job: build and run the matrix-ODE example (MNIST training joins when `dlrt train` lands)
 	$(SWIFT) build -c release --product matrix-ode-example
 	$(RELEASE_BIN)/matrix-ode-example
+
+# ---- PyTorch comparison: throwaway virtualenv, never a dependency of the package ----
+# Benchmarks/torch/README.md. TORCH_ARGS goes to both scripts (e.g. "--max-batches 50 --threads 1"),
+# TORCH_DLRT_ARGS only to the DLRT one (e.g. "--tau 0.05 --start-rank 100").
+TORCH_VENV      ?= .venv-torch
+TORCH_EPOCHS    ?= 1
+TORCH_ARGS      ?=
+TORCH_DLRT_ARGS ?=
+
+.PHONY: bench-torch
+bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .venv-torch); results/torch-*.json
+	@test -f data/mnist/train-images.idx3-ubyte || { echo "data/mnist is missing: run \`make data\` first"; exit 1; }
+	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV) || { \
+	  echo "python3 -m venv failed (Debian: apt-get install python3-venv)"; exit 1; }
+	@$(TORCH_VENV)/bin/python -c 'import torch, numpy' 2>/dev/null || { \
+	  echo "installing torch and numpy into $(TORCH_VENV) (PyPI; several GB)"; \
+	  $(TORCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch numpy; }
+	@mkdir -p results
+	$(TORCH_VENV)/bin/python Benchmarks/torch/dense_mlp.py --epochs $(TORCH_EPOCHS) --threads 2 \
+	  --json results/torch-dense.json $(TORCH_ARGS)
+	$(TORCH_VENV)/bin/python Benchmarks/torch/dlrt_reference.py --epochs $(TORCH_EPOCHS) --threads 2 \
+	  --json results/torch-dlrt.json $(TORCH_ARGS) $(TORCH_DLRT_ARGS)
