@@ -54,7 +54,10 @@ let package = Package(
       name: "LowRankNNTests", dependencies: ["LowRankNN", "LowRankIntegrators", "MatrixManifold", "TestSupport"]),
     .testTarget(
       name: "dlrtTests",
-      dependencies: ["dlrt", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: [
+        "dlrt", "Datasets", "LowRankNN", "MatrixManifold",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
   ]
 )

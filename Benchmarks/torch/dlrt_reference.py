@@ -38,13 +38,12 @@ class LowRankLayer:
         if not 1 <= rank <= min(n_in, n_out):
             raise ValueError(f"rank {rank} for a {n_out}x{n_in} layer")
         self.n_in, self.n_out, self.max_rank = n_in, n_out, max(1, min(max_rank, n_in, n_out))
-        # Same initialisation as the Swift library (LowRankNN.Layer.initialFactors): Haar-random
-        # orthonormal U and V, S = diag(σ₀/1, …, σ₀/r) with σ₀ = (√in + √out)/√(3·in), the top singular
-        # value of a dense nn.Linear-initialised matrix; bias as nn.Linear: U(−1/√in, 1/√in).
-        self.U = _haar_orthonormal(n_out, rank, generator)
-        self.V = _haar_orthonormal(n_in, rank, generator)
-        sigma0 = (math.sqrt(n_in) + math.sqrt(n_out)) / math.sqrt(3 * n_in)
-        self.S = torch.diag(sigma0 / torch.arange(1, rank + 1, dtype=torch.float32))
+        # Same initialisation as the Swift library (LowRankNN.Layer.initialFactors): the best rank-r
+        # approximation (truncated SVD) of a dense weight drawn like nn.Linear, U(−1/√in, 1/√in).
+        bound = 1 / math.sqrt(n_in)
+        dense = (torch.rand(n_out, n_in, generator=generator) * 2 - 1) * bound
+        P, sigma, Qh = torch.linalg.svd(dense, full_matrices=False)
+        self.U, self.S, self.V = P[:, :rank].contiguous(), torch.diag(sigma[:rank]), Qh[:rank].T.contiguous()
         bound = 1 / math.sqrt(n_in)
         self.b = (torch.rand(n_out, generator=generator) * 2 - 1) * bound
 
@@ -61,11 +60,6 @@ class DenseLayer:
         bound = 1 / math.sqrt(n_in)  # nn.Linear default: U(−1/√in, 1/√in) for W and b
         self.W = (torch.rand(n_out, n_in, generator=generator) * 2 - 1) * bound
         self.b = (torch.rand(n_out, generator=generator) * 2 - 1) * bound
-
-
-def _haar_orthonormal(rows: int, cols: int, generator: torch.Generator) -> torch.Tensor:
-    q, r = torch.linalg.qr(torch.randn(rows, cols, generator=generator))
-    return q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, torch.ones(()))
 
 
 def forward(x: torch.Tensor, chains, biases, dense_w, dense_b) -> torch.Tensor:

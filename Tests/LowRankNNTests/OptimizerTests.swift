@@ -1,0 +1,84 @@
+import Foundation
+import LowRankIntegrators
+import LowRankNN
+import MatrixManifold
+import TestSupport
+import Testing
+
+@Suite struct OptimizerTests {
+  /// Runs `solver` for `steps` steps on x' = g(x) = −x (a quadratic loss), returning the iterates.
+  func iterate<S: SubstepSolver<Double>>(_ solver: inout S, from x0: Matrix<Double>, h: Double, steps: Int) throws -> [Matrix<Double>] {
+    var x = [x0]
+    var history: [Matrix<Double>] = []
+    for _ in 0..<steps {
+      try solver.advance(&x, keys: [ParameterKey(.dense, 0)], from: 0, by: h) { _, y, _ in [y[0] * -1] }
+      history.append(x[0])
+    }
+    return history
+  }
+
+  /// Momentum against the textbook recursion (PyTorch's convention) computed by hand.
+  @Test func momentumMatchesReference() throws {
+    var g = testGenerator(600)
+    let x0 = Matrix<Double>.gaussian(rows: 3, columns: 2, using: &g)
+    var solver = try Momentum<Double>(momentum: 0.8)
+    let iterates = try iterate(&solver, from: x0, h: 0.1, steps: 5)
+    var (x, v) = (x0, Matrix<Double>(rows: 3, columns: 2))
+    for step in 0..<5 {
+      v = 0.8 * v + (x * -1)  // v ← μv + g with g = −∇ = −x
+      x = x + 0.1 * v
+      #expect(maxDifference(iterates[step], x) <= 1e-14, "step \(step)")
+    }
+  }
+
+  /// Adam against a scalar-by-scalar reference of Kingma & Ba's Algorithm 1.
+  @Test func adamMatchesReference() throws {
+    var g = testGenerator(601)
+    let x0 = Matrix<Double>.gaussian(rows: 4, columns: 3, using: &g)
+    var solver = try Adam<Double>(beta1: 0.9, beta2: 0.99, epsilon: 1e-8)
+    let iterates = try iterate(&solver, from: x0, h: 0.01, steps: 4)
+    var x = x0.elements
+    var m = [Double](repeating: 0, count: x.count)
+    var v = m
+    for step in 1...4 {
+      for i in x.indices {
+        let grad = x[i]  // ∇ of ½x²
+        m[i] = 0.9 * m[i] + 0.1 * grad
+        v[i] = 0.99 * v[i] + 0.01 * grad * grad
+        let mHat = m[i] / (1 - pow(0.9, Double(step)))
+        let vHat = v[i] / (1 - pow(0.99, Double(step)))
+        x[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
+      }
+      #expect(maxDifference(iterates[step - 1], try Matrix(rows: 4, columns: 3, elements: x)) <= 1e-14, "step \(step)")
+    }
+  }
+
+  /// A K-factor's velocity stands for `M·Vᵀ` in weight space. When the new basis spans the same
+  /// space (V₁ = V₀·Q for an orthogonal Q), the projection must keep `M·Vᵀ` exactly.
+  @Test func momentumFollowsARotatedBasis() throws {
+    var g = testGenerator(602)
+    let v0 = Matrix<Double>.randomOrthonormal(rows: 8, columns: 3, using: &g)
+    let q = Matrix<Double>.randomOrthonormal(rows: 3, columns: 3, using: &g)
+    let v1 = v0 * q
+    var solver = try Momentum<Double>(momentum: 0.5)
+    let key = ParameterKey(.k, 0)
+    let k0 = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
+    let rate = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
+    // Step 1 in basis V₀ with rate R: velocity M = R (stands for R·V₀ᵀ).
+    solver.useBases(keys: [key], left: [nil], right: [v0])
+    var x = [k0]
+    try solver.advance(&x, keys: [key], from: 0, by: 1) { _, _, _ in [rate] }
+    // Step 2 in basis V₁ with zero rate: the update is h·μ·M', and M'·V₁ᵀ must equal M·V₀ᵀ.
+    solver.useBases(keys: [key], left: [nil], right: [v1])
+    var y = [Matrix<Double>(rows: 5, columns: 3)]
+    try solver.advance(&y, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 3)] }
+    let carried = (1 / 0.5) * y[0]  // = M' (the update was μ·M' with h = 1)
+    #expect(maxDifference(carried.timesTransposed(v1), rate.timesTransposed(v0)) <= 1e-13)
+  }
+
+  @Test func invalidHyperparametersThrow() {
+    #expect(throws: TrainingError.self) { try Momentum<Float>(momentum: 1) }
+    #expect(throws: TrainingError.self) { try Adam<Float>(beta1: -0.1) }
+    #expect(throws: TrainingError.self) { try Adam<Float>(epsilon: 0) }
+  }
+}
