@@ -34,8 +34,8 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
 /// The rank-adaptive BUG integrator of Ceruti, Kusch & Lubich, "A rank-adaptive robust
 /// integrator for dynamical low-rank approximation", BIT 62 (2022).
 ///
-/// Like ``BUG`` but the new bases are augmented with the old ones, `Û = qr([K₁, U₀])`,
-/// `V̂ = qr([L₁, V₀])` (rank ≤ 2r), the Galerkin S-step runs in the augmented space from
+/// Like ``BUG`` but the new bases are augmented with the old ones: Û is an orthonormal basis of
+/// `[K₁, U₀]`, built as `[U₀, Ũ]`, and V̂ of `[L₁, V₀]` (rank ≤ 2r), the Galerkin S-step runs in the augmented space from
 /// `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`, and the result is truncated by ``truncation``. This is the integrator
 /// of dynamical low-rank training (Schotthöfer et al. 2022).
 public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
@@ -109,8 +109,10 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   var v: [Matrix<Scalar>] = []
   for (b, y) in state.blocks.enumerated() {
     if augment {
-      u.append(try concatenated(k[b], y.u).orthonormalized())
-      v.append(try concatenated(l[b], y.v).orthonormalized())
+      // Û = [U₀, Ũ] spans [K₁, U₀] (Ceruti, Kusch & Lubich 2022); see `completion(of:with:)`.
+      guard k[b].isFinite, l[b].isFinite else { throw IntegratorError.nonFinite(time: t + h) }
+      u.append(concatenated(y.u, completion(of: y.u, with: k[b])))
+      v.append(concatenated(y.v, completion(of: y.v, with: l[b])))
     } else {
       u.append(try k[b].orthonormalized())
       v.append(try l[b].orthonormalized())

@@ -50,8 +50,11 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     var uHat: [Matrix<Scalar>] = []
     var vHat: [Matrix<Scalar>] = []
     for (b, y) in half.enumerated() {
-      uHat.append(try concatenated(y.u, e.blocks[b].fTimesV).orthonormalized())
-      vHat.append(try concatenated(y.v, e.blocks[b].fTransposeTimesU).orthonormalized())
+      guard e.blocks[b].fTimesV.isFinite, e.blocks[b].fTransposeTimesU.isFinite else {
+        throw IntegratorError.nonFinite(time: tMid)
+      }
+      uHat.append(concatenated(y.u, completion(of: y.u, with: e.blocks[b].fTimesV)))
+      vHat.append(concatenated(y.v, completion(of: y.v, with: e.blocks[b].fTransposeTimesU)))
     }
 
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.

@@ -35,8 +35,6 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
     for b in state.blocks.indices {
       let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
       let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
-      // The leading r columns of qr([U₀, K₁]) span U₀; the rest complete it. Using U₀ itself for
-      // the first block keeps Û exactly orthonormal even when K₁ adds nothing new.
       let uTilde = completion(of: u0, with: k1)
       let vTilde = completion(of: v0, with: l1)
       let (p, q) = (uTilde.columns, vTilde.columns)
@@ -52,12 +50,27 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   }
 }
 
-/// Orthonormal columns that extend the orthonormal `basis` to span `[basis, extra]` (at most
-/// `extra.columns` of them, fewer when the ambient dimension runs out).
+/// Orthonormal columns Ũ that extend the orthonormal `basis` U₀ so that `[U₀, Ũ]` is orthonormal
+/// and spans `[U₀, extra]`: at most `extra.columns` of them, fewer when the ambient dimension runs
+/// out. This is the augmentation of the rank-adaptive integrators.
+///
+/// The part of `extra` orthogonal to U₀ is computed by block Gram–Schmidt applied twice
+/// (`P = E − U₀·(U₀ᵀE)`, twice, which is orthogonal to working accuracy), orthonormalised by QR,
+/// projected once more and orthonormalised again, so Ũ stays orthogonal to U₀ even when `extra`
+/// adds (almost) nothing new. Two QRs of n×k cost half of one QR of n×(r+k), and the projections
+/// are GEMMs. When r + k exceeds n, it falls back to the QR of `[U₀, extra]`.
 func completion<Scalar>(of basis: Matrix<Scalar>, with extra: Matrix<Scalar>) -> Matrix<Scalar> {
-  // QR of finite data cannot fail; NaN would have been caught by the substep's finiteness check.
-  guard let q = try? concatenated(basis, extra).orthonormalized() else {
-    return Matrix(rows: basis.rows, columns: 0)
+  let (n, r, k) = (basis.rows, basis.columns, extra.columns)
+  func project(_ x: inout Matrix<Scalar>) { x.formProduct(basis, basis.transposedTimes(x), alpha: -1, beta: 1) }
+  // Finite input (checked by the substeps) cannot make QR fail; an empty result is safe.
+  guard r + k <= n else {
+    guard let q = try? concatenated(basis, extra).orthonormalized() else { return Matrix(rows: n, columns: 0) }
+    return Matrix(q.columns(r..<q.columns))
   }
-  return Matrix(q.columns(basis.columns..<q.columns))
+  var p = extra
+  project(&p)
+  project(&p)
+  guard var q = try? p.orthonormalized() else { return Matrix(rows: n, columns: 0) }
+  project(&q)
+  return (try? q.orthonormalized()) ?? Matrix(rows: n, columns: 0)
 }
