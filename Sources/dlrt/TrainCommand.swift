@@ -8,6 +8,11 @@ extension TrainingConfiguration.Mode: ExpressibleByArgument {}
 extension TrainingConfiguration.Optimizer: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 
+extension TrainingConfiguration {
+  /// The library's defaults, the single source of the CLI's defaults.
+  static let defaults = TrainingConfiguration()
+}
+
 /// `dlrt train`: dynamical low-rank training of a fully-connected network.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -22,40 +27,40 @@ struct Train: ParsableCommand {
   @OptionGroup var data: DatasetOptions
 
   @Option(help: "Layer widths, input to classes, e.g. 784-500-500-500-500-10.")
-  var arch = "784-500-500-500-500-10"
+  var arch = TrainingConfiguration.defaults.architecture.map(String.init).joined(separator: "-")
 
   @Option(help: "dense, fixed (rank --start-rank) or adaptive (tolerance --tau).")
-  var mode: TrainingConfiguration.Mode = .adaptive
+  var mode = TrainingConfiguration.defaults.mode
 
   @Option(help: "Relative truncation tolerance τ of the adaptive mode.")
-  var tau = 0.1
+  var tau = TrainingConfiguration.defaults.tau
 
   @Option(help: "Initial rank (adaptive) or rank (fixed) of the hidden layers.")
-  var startRank = 150
+  var startRank = TrainingConfiguration.defaults.startRank
 
   @Option(help: "Largest rank of a hidden layer (adaptive).")
-  var maxRank = 250
+  var maxRank = TrainingConfiguration.defaults.maxRank
 
   @Option(help: "Epochs.")
-  var epochs = 10
+  var epochs = TrainingConfiguration.defaults.epochs
 
   @Option(help: "Batch size.")
-  var batch = 256
+  var batch = TrainingConfiguration.defaults.batchSize
 
   @Option(help: "Learning rate (the integrator's step size).")
-  var lr = 0.05
+  var lr = TrainingConfiguration.defaults.learningRate
 
   @Option(help: "Optimizer: sgd, momentum or adam.")
-  var optimizer: TrainingConfiguration.Optimizer = .sgd
+  var optimizer = TrainingConfiguration.defaults.optimizer
 
   @Option(help: "Momentum for --optimizer momentum.")
-  var momentum = 0.9
+  var momentum = TrainingConfiguration.defaults.momentum
 
   @Option(help: "Hidden-layer activation: relu or tanh.")
-  var activation: Activation = .relu
+  var activation = TrainingConfiguration.defaults.activation
 
   @Option(help: "Seed of initialisation and shuffling.")
-  var seed: UInt64 = 1
+  var seed = TrainingConfiguration.defaults.seed
 
   @Option(help: "OpenBLAS threads.")
   var threads = 2

@@ -78,6 +78,7 @@ struct TrainingRun {
         epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
         entry.ranks.isEmpty ? "-" : entry.ranks.map(String.init).joined(separator: ","),
         100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds, entry.samplesPerSecond))
+      fflush(nil)  // one line per epoch also when the output goes to a file
       if let out { try writeResults(record, prefix: out) }
       if let save {
         try Checkpoint(configuration: c, state: trainer.state, epochs: epoch, testAccuracy: testAccuracy)
