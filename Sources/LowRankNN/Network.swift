@@ -223,11 +223,17 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       }
       if layer.isLowRank {
         if let v = evaluation.blocks[block].rightBasis {
-          // F·V = −δ·(Vᵀ·X)ᵀ.
-          workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: batch)
-          workspace.scratch.formProduct(v, input, opA: .transposed)
+          // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests),
+          // the forward pass already computed BᵀX in `projections[l]` (δ propagation has not
+          // overwritten it yet); `==` on the same storage is O(1).
           var fv = Matrix<Scalar>(rows: layer.outputs, columns: v.columns)
-          fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
+          if case .factored(_, let b) = weights[l], b == v {
+            fv.formProduct(delta, workspace.projections[l], opB: .transposed, alpha: -1)
+          } else {
+            workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: batch)
+            workspace.scratch.formProduct(v, input, opA: .transposed)
+            fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
+          }
           evaluation.blocks[block].fTimesV = fv
         }
         if let u = evaluation.blocks[block].leftBasis {
