@@ -70,6 +70,10 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     #expect(trainer.accuracy(features: test.images, labels: test.labels) == last.testAccuracy)
     var evaluate = try DLRT.parseAsRoot(["evaluate", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--model", model, "--threads", "1"])
     try evaluate.run()
+    var summarize = try DLRT.parseAsRoot(["summarize", out + ".json"])
+    try summarize.run()
+    var notAResult = try DLRT.parseAsRoot(["summarize", out + ".csv"])
+    #expect(throws: CLIError.self) { try notAResult.run() }
   }
 
   /// A diverging run stops with a clear error and leaves the previous checkpoint untouched.
