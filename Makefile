@@ -98,3 +98,24 @@ bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .v
 bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
 	  --epochs $(TORCH_EPOCHS) --out results/compare
+
+# ---------------------------------------------------------------------------------------------
+# The DLRT paper's fully-connected MNIST experiment (784-500-500-500-500-10, Adam 1e-3, batch 256).
+# The reference trains 250 epochs; FC_EPOCHS=250 reproduces that (hours on 2 cores).
+FC_EPOCHS ?= 10
+FC_TAUS   ?= 0.05 0.09 0.13 0.17
+FC_SEEDS  ?= 1
+FC_DIR    ?= results/table-fc
+
+.PHONY: table-fc
+table-fc: release mnist ## dense and rank-adaptive DLRT on MNIST over τ and seeds; table in Docs/Experiments.md
+	@mkdir -p $(FC_DIR)
+	@for seed in $(FC_SEEDS); do \
+	  $(DLRT_RELEASE) train --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet --out $(FC_DIR)/dense-seed$$seed || exit 1; \
+	  for tau in $(FC_TAUS); do \
+	    $(DLRT_RELEASE) train --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
+	      --out $(FC_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
+	  done; \
+	done
+	$(DLRT_RELEASE) summarize $(FC_DIR)/dense-seed*.json $(foreach t,$(FC_TAUS),$(FC_DIR)/adaptive-tau$(t)-seed*.json) \
+	  --update-doc Docs/Experiments.md --marker table-fc

@@ -2,17 +2,23 @@ import ArgumentParser
 import Foundation
 import LowRankNN
 
-/// `dlrt summarize`: a Markdown table of training result files.
+/// `dlrt summarize`: a Markdown table of training result files, runs that differ only in the
+/// seed grouped into one row (mean ± standard deviation over seeds).
 struct Summarize: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print a Markdown table (last epoch of each run) from result files written by `dlrt train --out`.")
+    abstract: "Print a Markdown table of result files written by `dlrt train --out` (last epoch; seeds averaged).")
 
   @Argument(help: "Result files (<out>.json).")
   var files: [String]
 
+  @Option(help: "Also replace the region between '<!-- BEGIN <marker> -->' and '<!-- END <marker> -->' of this Markdown file.")
+  var updateDoc: String?
+
+  @Option(help: "Marker name of the region that --update-doc replaces.")
+  var marker = "training-summary"
+
   func run() throws {
-    print("| mode | τ | optimizer | lr | epochs | test accuracy | ranks | c.r. eval | c.r. train | s/epoch | seed |")
-    print("|---|--:|---|--:|--:|--:|---|--:|--:|--:|--:|")
+    var groups: [(key: String, runs: [RunRecord])] = []
     for file in files {
       let data: Data
       do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
@@ -22,15 +28,31 @@ struct Summarize: ParsableCommand {
       do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch {
         throw CLIError(description: "\(file) is not a result file of `dlrt train --out` (\(error))")
       }
-      guard let last = record.epochs.last else { continue }
-      let c = record.configuration
-      let seconds = record.epochs.map(\.seconds).reduce(0, +) / Double(record.epochs.count)
-      print(
-        "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(c.optimizer.rawValue) | \(c.learningRate) | "
-          + "\(record.epochs.count) | \(String(format: "%.2f", 100 * last.testAccuracy))% | "
-          + "\(last.ranks.isEmpty ? "-" : last.ranks.map(String.init).joined(separator: ", ")) | "
-          + "\(String(format: "%.1f", 100 * last.evaluationCompression))% | \(String(format: "%.1f", 100 * last.trainingCompression))% | "
-          + "\(String(format: "%.1f", seconds)) | \(c.seed) |")
+      guard !record.epochs.isEmpty else { continue }
+      var c = record.configuration
+      c.seed = 0
+      let key = "\(c.mode.rawValue) \(c.mode == .adaptive ? String(c.tau) : "") \(c.optimizer.rawValue) \(c.learningRate) \(record.epochs.count) \(record.dataset) \(c.architecture)"
+      if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].runs.append(record) } else { groups.append((key, [record])) }
     }
+    var table = "| mode | τ | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
+    table += "|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|\n"
+    for (_, runs) in groups {
+      let c = runs[0].configuration
+      let lasts = runs.map { $0.epochs.last! }
+      let accuracies = lasts.map { 100 * $0.testAccuracy }
+      let mean = accuracies.reduce(0, +) / Double(accuracies.count)
+      let std = accuracies.count > 1
+        ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1)).squareRoot() : 0
+      let ranks = lasts[0].ranks.indices.map { i in Int((Double(lasts.map { $0.ranks[i] }.reduce(0, +)) / Double(lasts.count)).rounded()) }
+      let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
+      let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
+      table += "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(c.optimizer.rawValue) | \(c.learningRate) | "
+        + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
+        + "\(ranks.isEmpty ? "-" : ranks.map(String.init).joined(separator: ", ")) | "
+        + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "
+        + "\(String(format: "%.1f", seconds)) |\n"
+    }
+    print(table, terminator: "")
+    if let updateDoc { try replaceRegion(in: updateDoc, marker: marker, with: table) }
   }
 }
