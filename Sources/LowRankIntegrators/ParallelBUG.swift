@@ -50,27 +50,8 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   }
 }
 
-/// Orthonormal columns Ũ that extend the orthonormal `basis` U₀ so that `[U₀, Ũ]` is orthonormal
-/// and spans `[U₀, extra]`: at most `extra.columns` of them, fewer when the ambient dimension runs
-/// out. This is the augmentation of the rank-adaptive integrators.
-///
-/// The part of `extra` orthogonal to U₀ is computed by block Gram–Schmidt applied twice
-/// (`P = E − U₀·(U₀ᵀE)`, twice, which is orthogonal to working accuracy), orthonormalised by QR,
-/// projected once more and orthonormalised again, so Ũ stays orthogonal to U₀ even when `extra`
-/// adds (almost) nothing new. Two QRs of n×k cost half of one QR of n×(r+k), and the projections
-/// are GEMMs. When r + k exceeds n, it falls back to the QR of `[U₀, extra]`.
+/// The columns Ũ that extend the orthonormal `basis` to an orthonormal basis `[U₀, Ũ]` of
+/// `[U₀, extra]`; see ``MatrixManifold/Matrix/orthonormalExtension(of:by:)``.
 func completion<Scalar>(of basis: Matrix<Scalar>, with extra: Matrix<Scalar>) -> Matrix<Scalar> {
-  let (n, r, k) = (basis.rows, basis.columns, extra.columns)
-  func project(_ x: inout Matrix<Scalar>) { x.formProduct(basis, basis.transposedTimes(x), alpha: -1, beta: 1) }
-  // Finite input (checked by the substeps) cannot make QR fail; an empty result is safe.
-  guard r + k <= n else {
-    guard let q = try? concatenated(basis, extra).orthonormalized() else { return Matrix(rows: n, columns: 0) }
-    return Matrix(q.columns(r..<q.columns))
-  }
-  var p = extra
-  project(&p)
-  project(&p)
-  guard var q = try? p.orthonormalized() else { return Matrix(rows: n, columns: 0) }
-  project(&q)
-  return (try? q.orthonormalized()) ?? Matrix(rows: n, columns: 0)
+  Matrix.orthonormalExtension(of: basis, by: extra)
 }
