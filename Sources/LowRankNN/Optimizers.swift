@@ -12,6 +12,34 @@ struct FactorBases<Scalar: BLASScalar> {
   var right: Matrix<Scalar>?
 }
 
+/// The bases each parameter's optimizer state is expressed in, and the carrying of that state
+/// into new bases (one place for every stateful optimizer).
+struct BasisBook<Scalar: NetworkScalar> {
+  private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
+
+  /// Records the new bases of `keys` and calls `carry` for each key that had bases before, with
+  /// a function that carries one state matrix (first moment, or second with `squared`) into them.
+  mutating func move(
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?],
+    carry: (ParameterKey, (Matrix<Scalar>, _ squared: Bool) -> Matrix<Scalar>?) -> Void
+  ) {
+    for (i, key) in keys.enumerated() {
+      let new = FactorBases(left: left[i], right: right[i])
+      if let old = bases[key] { carry(key) { BasisChange.carry($0, from: old, to: new, squared: $1) } }
+      bases[key] = new
+    }
+  }
+}
+
+/// Takes the state of `key` out of `states` (so it can be updated in place without a copy), or
+/// zeros when there is none of the right shape.
+func takeState<Scalar: BLASScalar>(_ states: inout [ParameterKey: Matrix<Scalar>], _ key: ParameterKey, shape: Shape)
+  -> Matrix<Scalar>
+{
+  let state = states.removeValue(forKey: key)
+  return state.flatMap { $0.shape == shape ? $0 : nil } ?? Matrix(rows: shape.rows, columns: shape.columns)
+}
+
 /// Carries optimizer state into new bases.
 ///
 /// A K-factor's state M lives in the coordinates of the right basis V (it stands for `M·Vᵀ` in
@@ -49,7 +77,7 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   /// The momentum μ ∈ [0, 1).
   public let momentum: Scalar
   private var velocity: [ParameterKey: Matrix<Scalar>] = [:]
-  private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
+  private var book = BasisBook<Scalar>()
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ μ < 1.
   public init(momentum: Double = 0.9) throws(TrainingError) {
@@ -58,12 +86,8 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    for (i, key) in keys.enumerated() {
-      let new = FactorBases(left: left[i], right: right[i])
-      if let old = bases[key], let v = velocity[key] {
-        velocity[key] = BasisChange.carry(v, from: old, to: new, squared: false)
-      }
-      bases[key] = new
+    book.move(keys: keys, left: left, right: right) { key, carry in
+      velocity[key] = velocity[key].flatMap { carry($0, false) }
     }
   }
 
@@ -72,8 +96,7 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   ) throws {
     let g = try rate(t, x, true)
     for i in x.indices {
-      var v = velocity[keys[i]].flatMap { $0.shape == g[i].shape ? $0 : nil } ?? Matrix(rows: g[i].rows, columns: g[i].columns)
-      velocity[keys[i]] = nil  // keep v uniquely referenced while it is updated in place
+      var v = takeState(&velocity, keys[i], shape: g[i].shape)
       v.scale(by: momentum)
       v.add(g[i])
       x[i].add(v, scaledBy: Scalar(h))
@@ -91,7 +114,7 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
   private var first: [ParameterKey: Matrix<Scalar>] = [:]
   private var second: [ParameterKey: Matrix<Scalar>] = [:]
   private var steps: [ParameterKey: Int] = [:]
-  private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
+  private var book = BasisBook<Scalar>()
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ β₁, β₂ < 1 and ε > 0.
   public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) throws(TrainingError) {
@@ -102,13 +125,9 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    for (i, key) in keys.enumerated() {
-      let new = FactorBases(left: left[i], right: right[i])
-      if let old = bases[key], let m = first[key], let v = second[key] {
-        first[key] = BasisChange.carry(m, from: old, to: new, squared: false)
-        second[key] = BasisChange.carry(v, from: old, to: new, squared: true)
-      }
-      bases[key] = new
+    book.move(keys: keys, left: left, right: right) { key, carry in
+      first[key] = first[key].flatMap { carry($0, false) }
+      second[key] = second[key].flatMap { carry($0, true) }
     }
   }
 
@@ -119,9 +138,8 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
     for i in x.indices {
       let key = keys[i]
       let shape = g[i].shape
-      var m = first[key].flatMap { $0.shape == shape ? $0 : nil } ?? Matrix(rows: shape.rows, columns: shape.columns)
-      var v = second[key].flatMap { $0.shape == shape ? $0 : nil } ?? Matrix(rows: shape.rows, columns: shape.columns)
-      (first[key], second[key]) = (nil, nil)  // unique references for the in-place update
+      var m = takeState(&first, key, shape: shape)
+      var v = takeState(&second, key, shape: shape)
       let n = (steps[key] ?? 0) + 1
       steps[key] = n
       let c1 = 1 - Scalar(pow(Double(beta1), Double(n)))
