@@ -106,6 +106,7 @@ FC_EPOCHS ?= 10
 FC_TAUS   ?= 0.05 0.09 0.13 0.17
 FC_SEEDS  ?= 1
 FC_DIR    ?= results/table-fc
+FC_MARKER ?= table-fc
 
 .PHONY: table-fc
 table-fc: release mnist ## dense and rank-adaptive DLRT on MNIST over τ and seeds; table in Docs/Experiments.md
@@ -118,4 +119,4 @@ table-fc: release mnist ## dense and rank-adaptive DLRT on MNIST over τ and see
 	  done; \
 	done
 	$(DLRT_RELEASE) summarize $(FC_DIR)/dense-seed*.json $(foreach t,$(FC_TAUS),$(FC_DIR)/adaptive-tau$(t)-seed*.json) \
-	  --update-doc Docs/Experiments.md --marker table-fc
+	  --update-doc Docs/Experiments.md --marker $(FC_MARKER)
