@@ -17,12 +17,10 @@ extension TrainingConfiguration {
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a network on MNIST or Fashion-MNIST with dynamical low-rank training.",
-    discussion: """
-      Every batch is one step of the rank-adaptive (or fixed-rank) BUG integrator with step size
-      = learning rate: one forward/backward pass for all K- and L-steps, one for all S-steps,
-      then truncation. Results go to <out>.json (configuration, seed, per-epoch metrics) and
-      <out>.csv; --save writes a checkpoint after every epoch.
-      """)
+    discussion: "Every batch is one step of the rank-adaptive (or fixed-rank) BUG integrator with step size = "
+      + "learning rate: one forward/backward pass for all K- and L-steps, one for all S-steps, then truncation. "
+      + "Results go to <out>.json (configuration, seed, per-epoch metrics) and <out>.csv; --save writes a "
+      + "checkpoint after every epoch.")
 
   @OptionGroup var data: DatasetOptions
 
