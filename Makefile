@@ -4,7 +4,7 @@ DEB_PACKAGES := libopenblas-dev liblapack-dev liblapacke-dev zlib1g-dev pkg-conf
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN   = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: help deps build test bench format
+.PHONY: help deps build test bench format lint
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,7 +18,7 @@ deps: ## install the Debian packages the build needs (only those missing)
 build: deps ## debug build of everything
 	$(SWIFT) build
 
-test: deps ## run the test suite (single-threaded BLAS for repeatable numbers)
+test: deps lint ## check formatting, run the test suite (single-threaded BLAS for repeatable numbers)
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 
 # BENCH_ARGS goes to dlrt-bench, e.g. `make bench BENCH_ARGS="gemm --threads 1 --json bench.json"`;
@@ -29,8 +29,11 @@ bench: deps ## release-build benchmarks: GEMM ratio vs direct BLAS, QR/SVD, inte
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product dlrt-bench
 	"$$($(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --show-bin-path)/dlrt-bench" $(BENCH_ARGS)
 
-format: ## format the sources with the toolchain's swift-format
-	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Examples
+format: ## format the sources with the toolchain's swift-format (.swift-format)
+	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks/DLRTBench Examples
+
+lint: ## fail on any formatting difference (swift format lint --strict)
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks/DLRTBench Examples
 
 # ---- data: MNIST (original IDX files, verified) and Fashion-MNIST (Debian package) ----
 FASHION_MNIST_PACKAGE := dataset-fashion-mnist

@@ -52,14 +52,17 @@ struct TrainingSection: BenchmarkSection {
       let state = trainer.state
       let klPass = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         var e = FieldEvaluation(
-          time: 0, blocks: state.blocks.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: $0.u) },
+          time: 0,
+          blocks: state.blocks.map { .init(a: $0.u * $0.s, b: $0.v, rightBasis: $0.v, leftBasis: $0.u) },
           dense: state.dense, wantsDenseRates: true)
         try! network.evaluate(&e)
         blackHole(e)
       }.median
       let augmented = state.blocks.map { y in
-        (u: try! concat(y.u, y.u * y.s).orthonormalized(), v: try! concat(y.v, y.v * y.s).orthonormalized(),
-         s: Matrix<Float>.gaussian(rows: 2 * r, columns: 2 * r, using: &generator))
+        (
+          u: try! concat(y.u, y.u * y.s).orthonormalized(), v: try! concat(y.v, y.v * y.s).orthonormalized(),
+          s: Matrix<Float>.gaussian(rows: 2 * r, columns: 2 * r, using: &generator)
+        )
       }
       let sPass = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         var e = FieldEvaluation(
@@ -70,8 +73,10 @@ struct TrainingSection: BenchmarkSection {
       }.median
       // K₁ and L₁ as a step would produce them: the old factors plus a small random update.
       let updates = state.blocks.map { y in
-        (k: y.u * y.s + 0.01 * Matrix<Float>.gaussian(rows: y.u.rows, columns: r, using: &generator),
-         l: y.v * y.s + 0.01 * Matrix<Float>.gaussian(rows: y.v.rows, columns: r, using: &generator))
+        (
+          k: y.u * y.s + 0.01 * Matrix<Float>.gaussian(rows: y.u.rows, columns: r, using: &generator),
+          l: y.v * y.s + 0.01 * Matrix<Float>.gaussian(rows: y.v.rows, columns: r, using: &generator)
+        )
       }
       let qr = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         for (y, update) in zip(state.blocks, updates) {

@@ -33,8 +33,12 @@ public struct Checkpoint: Codable, Sendable {
   public var testAccuracy: Double?
 
   /// A checkpoint of `state` (Float weights).
-  public init(configuration: TrainingConfiguration, state: LowRankState<Float>, epochs: Int, testAccuracy: Double?) {
-    func store(_ m: Matrix<Float>) -> StoredMatrix { StoredMatrix(rows: m.rows, columns: m.columns, elements: m.elements) }
+  public init(
+    configuration: TrainingConfiguration, state: LowRankState<Float>, epochs: Int, testAccuracy: Double?
+  ) {
+    func store(_ m: Matrix<Float>) -> StoredMatrix {
+      StoredMatrix(rows: m.rows, columns: m.columns, elements: m.elements)
+    }
     self.configuration = configuration
     self.blocks = state.blocks.map { StoredLowRank(u: store($0.u), s: store($0.s), v: store($0.v)) }
     self.dense = state.dense.map(store)
@@ -48,7 +52,8 @@ public struct Checkpoint: Codable, Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let data = try encoder.encode(self)
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: url, options: .atomic)
   }
 
@@ -59,14 +64,17 @@ public struct Checkpoint: Codable, Sendable {
     let path = url.path
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw .unreadableCheckpoint(path: path, reason: "the file cannot be read (\(error.localizedDescription))")
+      throw .unreadableCheckpoint(
+        path: path, reason: "the file cannot be read (\(error.localizedDescription))")
     }
     let checkpoint: Checkpoint
     do { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
       throw .unreadableCheckpoint(path: path, reason: "not a valid checkpoint (\(error))")
     }
     guard checkpoint.format == "dlrt-checkpoint", checkpoint.version == 1 else {
-      throw .unreadableCheckpoint(path: path, reason: "format \(checkpoint.format) version \(checkpoint.version) is not dlrt-checkpoint version 1")
+      throw .unreadableCheckpoint(
+        path: path,
+        reason: "format \(checkpoint.format) version \(checkpoint.version) is not dlrt-checkpoint version 1")
     }
     do { try checkpoint.configuration.validate() } catch {
       throw .unreadableCheckpoint(path: path, reason: "its configuration is invalid: \(error)")
@@ -80,7 +88,9 @@ public struct Checkpoint: Codable, Sendable {
     try restore(path: "checkpoint")
   }
 
-  private func restore(path: String) throws(TrainingError) -> (network: Network<Float>, state: LowRankState<Float>) {
+  private func restore(path: String) throws(TrainingError) -> (
+    network: Network<Float>, state: LowRankState<Float>
+  ) {
     func fail(_ reason: String) -> TrainingError { .unreadableCheckpoint(path: path, reason: reason) }
     func load(_ m: StoredMatrix) throws(TrainingError) -> Matrix<Float> {
       guard let matrix = try? Matrix(rows: m.rows, columns: m.columns, elements: m.elements) else {
@@ -94,14 +104,19 @@ public struct Checkpoint: Codable, Sendable {
       architecture: c.architecture, mode: c.mode == .dense ? .dense : .lowRank(startRank: c.startRank),
       activation: c.activation)
     guard blocks.count == network.lowRankLayers.count, dense.count == network.denseParameterCount else {
-      throw fail("\(blocks.count) low-rank and \(dense.count) dense parameters for a network with \(network.lowRankLayers.count) and \(network.denseParameterCount)")
+      throw fail(
+        "\(blocks.count) low-rank and \(dense.count) dense parameters for a network with \(network.lowRankLayers.count) and \(network.denseParameterCount)"
+      )
     }
     var lowRank: [LowRankMatrix<Float>] = []
     for (b, stored) in blocks.enumerated() {
       let layer = network.layers[network.lowRankLayers[b]]
       let (u, s, v) = (try load(stored.u), try load(stored.s), try load(stored.v))
-      guard u.rows == layer.outputs, v.rows == layer.inputs, let y = try? LowRankMatrix(u: u, s: s, v: v) else {
-        throw fail("low-rank layer \(b) has factors U \(u.shape), S \(s.shape), V \(v.shape) for a \(layer.outputs)×\(layer.inputs) layer")
+      guard u.rows == layer.outputs, v.rows == layer.inputs, let y = try? LowRankMatrix(u: u, s: s, v: v)
+      else {
+        throw fail(
+          "low-rank layer \(b) has factors U \(u.shape), S \(s.shape), V \(v.shape) for a \(layer.outputs)×\(layer.inputs) layer"
+        )
       }
       lowRank.append(y)
     }
@@ -110,11 +125,14 @@ public struct Checkpoint: Codable, Sendable {
     for (j, l) in network.denseLayers.enumerated() {
       let layer = network.layers[l]
       guard denseMatrices[j].shape == Shape(rows: layer.outputs, columns: layer.inputs) else {
-        throw fail("dense layer \(l) has a \(denseMatrices[j].shape) weight for a \(layer.outputs)×\(layer.inputs) layer")
+        throw fail(
+          "dense layer \(l) has a \(denseMatrices[j].shape) weight for a \(layer.outputs)×\(layer.inputs) layer"
+        )
       }
     }
     for (l, layer) in network.layers.enumerated() {
-      guard denseMatrices[network.biasIndex(ofLayer: l)].shape == Shape(rows: layer.outputs, columns: 1) else {
+      guard denseMatrices[network.biasIndex(ofLayer: l)].shape == Shape(rows: layer.outputs, columns: 1)
+      else {
         throw fail("layer \(l) has a bias of shape \(denseMatrices[network.biasIndex(ofLayer: l)].shape)")
       }
     }

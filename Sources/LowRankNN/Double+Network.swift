@@ -4,7 +4,9 @@ import MatrixManifold
 extension Double: NetworkScalar {
   public static func relu(_ y: UnsafeMutableBufferPointer<Double>) { reluKernel(y) }
 
-  public static func reluBackward(_ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>) {
+  public static func reluBackward(
+    _ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>
+  ) {
     reluBackwardKernel(delta, y)
   }
 
@@ -12,7 +14,9 @@ extension Double: NetworkScalar {
     for i in y.indices { y[i] = Foundation.tanh(y[i]) }
   }
 
-  public static func tanhBackward(_ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>) {
+  public static func tanhBackward(
+    _ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>
+  ) {
     tanhBackwardKernel(delta, y)
   }
 
@@ -20,7 +24,8 @@ extension Double: NetworkScalar {
     logits: UnsafeBufferPointer<Double>, classes: Int, labels: UnsafeBufferPointer<Int>,
     gradient: UnsafeMutableBufferPointer<Double>
   ) -> Double {
-    softmaxCrossEntropyKernel(logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
+    softmaxCrossEntropyKernel(
+      logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
   }
 
   public static func adamUpdate(

@@ -4,7 +4,9 @@ import MatrixManifold
 extension Float: NetworkScalar {
   public static func relu(_ y: UnsafeMutableBufferPointer<Float>) { reluKernel(y) }
 
-  public static func reluBackward(_ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+  public static func reluBackward(
+    _ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>
+  ) {
     reluBackwardKernel(delta, y)
   }
 
@@ -12,7 +14,9 @@ extension Float: NetworkScalar {
     for i in y.indices { y[i] = Foundation.tanh(y[i]) }
   }
 
-  public static func tanhBackward(_ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>) {
+  public static func tanhBackward(
+    _ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>
+  ) {
     tanhBackwardKernel(delta, y)
   }
 
@@ -20,7 +24,8 @@ extension Float: NetworkScalar {
     logits: UnsafeBufferPointer<Float>, classes: Int, labels: UnsafeBufferPointer<Int>,
     gradient: UnsafeMutableBufferPointer<Float>
   ) -> Double {
-    softmaxCrossEntropyKernel(logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
+    softmaxCrossEntropyKernel(
+      logits, classes, labels, gradient, exp: { Foundation.exp($0) }, log: { Foundation.log($0) })
   }
 
   public static func adamUpdate(

@@ -102,7 +102,9 @@ public struct Layer: Sendable, Hashable {
     precondition(r >= 1 && r <= Swift.min(inputs, outputs), "rank \(r) for a \(outputs)×\(inputs) layer")
     let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
     // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
-    guard let policy = try? TruncationPolicy.fixedRank(r), let y = try? LowRankMatrix(truncating: w, policy: policy) else {
+    guard let policy = try? TruncationPolicy.fixedRank(r),
+      let y = try? LowRankMatrix(truncating: w, policy: policy)
+    else {
       fatalError("truncated SVD of a finite initial weight failed")
     }
     return y
@@ -125,9 +127,13 @@ extension Activation {
     switch self {
     case .identity: return
     case .relu:
-      y.withUnsafeBufferPointer { yp in delta.withUnsafeMutableBufferPointer { Scalar.reluBackward($0, output: yp) } }
+      y.withUnsafeBufferPointer { yp in
+        delta.withUnsafeMutableBufferPointer { Scalar.reluBackward($0, output: yp) }
+      }
     case .tanh:
-      y.withUnsafeBufferPointer { yp in delta.withUnsafeMutableBufferPointer { Scalar.tanhBackward($0, output: yp) } }
+      y.withUnsafeBufferPointer { yp in
+        delta.withUnsafeMutableBufferPointer { Scalar.tanhBackward($0, output: yp) }
+      }
     }
   }
 }

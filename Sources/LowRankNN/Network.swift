@@ -287,7 +287,9 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public func predictions(features: Matrix<Scalar>, state: LowRankState<Scalar>) -> [Int] {
     let z = logits(features: features, state: state)
     var result = [Int](repeating: 0, count: z.columns)
-    z.withUnsafeBufferPointer { p in result.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) } }
+    z.withUnsafeBufferPointer { p in
+      result.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) }
+    }
     return result
   }
 
@@ -411,7 +413,9 @@ struct Workspace<Scalar: NetworkScalar> {
   mutating func correctPredictions(labels: [Int], layerCount: Int) -> Int {
     let z = outputs[layerCount - 1]
     predicted.reshapeIfNeeded(count: z.columns)
-    z.withUnsafeBufferPointer { p in predicted.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) } }
+    z.withUnsafeBufferPointer { p in
+      predicted.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) }
+    }
     return zip(predicted, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
   }
 

@@ -33,7 +33,8 @@ public protocol NetworkScalar: BLASScalar {
   /// `x ← x ⊙ x`.
   static func square(_ x: UnsafeMutableBufferPointer<Self>)
   /// For each column of a rows×columns matrix, the row index of its largest entry (first on ties).
-  static func argmaxColumns(_ a: UnsafeBufferPointer<Self>, rows: Int, into result: UnsafeMutableBufferPointer<Int>)
+  static func argmaxColumns(
+    _ a: UnsafeBufferPointer<Self>, rows: Int, into result: UnsafeMutableBufferPointer<Int>)
 }
 
 // The algorithms, written once; the conformances specialise them.

@@ -33,7 +33,9 @@ struct BasisBook<Scalar: NetworkScalar> {
 
 /// Takes the state of `key` out of `states` (so it can be updated in place without a copy), or
 /// zeros when there is none of the right shape.
-func takeState<Scalar: BLASScalar>(_ states: inout [ParameterKey: Matrix<Scalar>], _ key: ParameterKey, shape: Shape)
+func takeState<Scalar: BLASScalar>(
+  _ states: inout [ParameterKey: Matrix<Scalar>], _ key: ParameterKey, shape: Shape
+)
   -> Matrix<Scalar>
 {
   let state = states.removeValue(forKey: key)
@@ -81,7 +83,9 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ μ < 1.
   public init(momentum: Double = 0.9) throws(TrainingError) {
-    guard momentum >= 0, momentum < 1 else { throw .invalidConfiguration("momentum must be in [0, 1), got \(momentum)") }
+    guard momentum >= 0, momentum < 1 else {
+      throw .invalidConfiguration("momentum must be in [0, 1), got \(momentum)")
+    }
     self.momentum = Scalar(momentum)
   }
 
@@ -119,7 +123,8 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ β₁, β₂ < 1 and ε > 0.
   public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) throws(TrainingError) {
     guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, epsilon.isFinite else {
-      throw .invalidConfiguration("Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0; got β₁ \(beta1), β₂ \(beta2), ε \(epsilon)")
+      throw .invalidConfiguration(
+        "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0; got β₁ \(beta1), β₂ \(beta2), ε \(epsilon)")
     }
     (self.beta1, self.beta2, self.epsilon) = (Scalar(beta1), Scalar(beta2), Scalar(epsilon))
   }

@@ -25,8 +25,10 @@ public struct Trainer<Scalar: NetworkScalar> {
     try configuration.validate()
     var generator = SplitMix64(seed: configuration.seed)
     let network = Network<Scalar>(
-      architecture: configuration.architecture, mode: Self.mode(configuration), activation: configuration.activation)
-    try self.init(configuration: configuration, network: network, state: network.initialState(using: &generator))
+      architecture: configuration.architecture, mode: Self.mode(configuration),
+      activation: configuration.activation)
+    try self.init(
+      configuration: configuration, network: network, state: network.initialState(using: &generator))
   }
 
   /// A trainer that continues from given weights (a checkpoint, a compressed dense network).
@@ -44,7 +46,9 @@ public struct Trainer<Scalar: NetworkScalar> {
     c.mode == .dense ? .dense : .lowRank(startRank: c.startRank)
   }
 
-  private static func makeIntegrator(_ c: TrainingConfiguration) throws(TrainingError) -> any LowRankIntegrator<Scalar> {
+  private static func makeIntegrator(_ c: TrainingConfiguration) throws(TrainingError)
+    -> any LowRankIntegrator<Scalar>
+  {
     switch c.optimizer {
     case .sgd: return try integrator(c, SGD<Scalar>())
     case .momentum: return try integrator(c, Momentum<Scalar>(momentum: c.momentum))
@@ -86,7 +90,9 @@ public struct Trainer<Scalar: NetworkScalar> {
     var next = state
     let report: StepReport
     do {
-      report = try integrator.step(&next, field: &network, from: Double(steps) * configuration.learningRate, by: configuration.learningRate)
+      report = try integrator.step(
+        &next, field: &network, from: Double(steps) * configuration.learningRate,
+        by: configuration.learningRate)
     } catch let error as TrainingError {
       throw error
     } catch is IntegratorError {
@@ -97,12 +103,14 @@ public struct Trainer<Scalar: NetworkScalar> {
     state = next
     steps += 1
     return StepResult(
-      loss: report.objective ?? .nan, correct: network.lastEvaluationCorrect, count: labels.count, ranks: state.ranks)
+      loss: report.objective ?? .nan, correct: network.lastEvaluationCorrect, count: labels.count,
+      ranks: state.ranks)
   }
 
   /// Accuracy of the current weights on a labelled set, in chunks of `chunk` samples.
   public func accuracy(features: Matrix<Scalar>, labels: [Int], chunk: Int = 2000) -> Double {
-    precondition(features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
+    precondition(
+      features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
     var correct = 0
     var start = 0
@@ -127,7 +135,8 @@ public struct Trainer<Scalar: NetworkScalar> {
         let r = state.blocks[block].rank
         block += 1
         evaluation += r * (n + m)
-        training += configuration.mode == .adaptive ? 4 * r * (n + m) + 8 * r * r : 2 * r * (n + m) + 3 * r * r
+        training +=
+          configuration.mode == .adaptive ? 4 * r * (n + m) + 8 * r * r : 2 * r * (n + m) + 3 * r * r
       } else {
         evaluation += n * m
         training += n * m

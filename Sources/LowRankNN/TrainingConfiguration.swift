@@ -51,7 +51,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     guard architecture.count >= 2, architecture.allSatisfy({ $0 >= 1 }) else {
       throw fail("architecture needs at least two positive widths, got \(architecture)")
     }
-    guard architecture.last! >= 2 else { throw fail("the last width is the number of classes and must be ≥ 2") }
+    guard architecture.last! >= 2 else {
+      throw fail("the last width is the number of classes and must be ≥ 2")
+    }
     guard tau.isFinite, tau >= 0, tau < 1 else { throw fail("tau must be in [0, 1), got \(tau)") }
     guard startRank >= 1 else { throw fail("start rank must be ≥ 1, got \(startRank)") }
     guard maxRank >= 1 else { throw fail("max rank must be ≥ 1, got \(maxRank)") }
@@ -60,7 +62,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     }
     guard epochs >= 1 else { throw fail("epochs must be ≥ 1, got \(epochs)") }
     guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
-    guard learningRate.isFinite, learningRate > 0 else { throw fail("learning rate must be positive, got \(learningRate)") }
+    guard learningRate.isFinite, learningRate > 0 else {
+      throw fail("learning rate must be positive, got \(learningRate)")
+    }
     guard momentum >= 0, momentum < 1 else { throw fail("momentum must be in [0, 1), got \(momentum)") }
     guard activation != .identity || architecture.count == 2 else {
       throw fail("identity activation makes hidden layers useless; use relu or tanh")

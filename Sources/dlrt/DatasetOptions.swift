@@ -29,7 +29,10 @@ struct DatasetOptions: ParsableArguments {
       let dir = try MNIST.ensureAvailable(in: directory, download: download, log: log)
       return (try MNIST.load(from: dir, split: .train), try MNIST.load(from: dir, split: .test))
     case .fashionMNIST:
-      return (try FashionMNIST.load(from: directory, split: .train), try FashionMNIST.load(from: directory, split: .test))
+      return (
+        try FashionMNIST.load(from: directory, split: .train),
+        try FashionMNIST.load(from: directory, split: .test)
+      )
     }
   }
 }

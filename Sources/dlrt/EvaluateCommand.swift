@@ -5,7 +5,8 @@ import MatrixManifold
 
 /// `dlrt evaluate`: test accuracy of a saved checkpoint.
 struct Evaluate: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Reload a checkpoint and measure its test accuracy.")
+  static let configuration = CommandConfiguration(
+    abstract: "Reload a checkpoint and measure its test accuracy.")
 
   @OptionGroup var data: DatasetOptions
 
@@ -23,9 +24,13 @@ struct Evaluate: ParsableCommand {
     let trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
     let accuracy = trainer.accuracy(features: test.images, labels: test.labels)
     let counts = trainer.parameterCounts
-    print("model \(model): \(checkpoint.configuration.architecture.map(String.init).joined(separator: "-")), mode \(checkpoint.configuration.mode.rawValue), ranks \(state.ranks), \(checkpoint.epochs) epochs")
-    print(String(format: "test accuracy %.2f%%", 100 * accuracy)
-      + (checkpoint.testAccuracy.map { String(format: " (%.2f%% when saved)", 100 * $0) } ?? "")
-      + ", \(counts.evaluation) parameters at evaluation (compression \(String(format: "%.1f", 100 * counts.evaluationCompression))%)")
+    print(
+      "model \(model): \(checkpoint.configuration.architecture.map(String.init).joined(separator: "-")), mode \(checkpoint.configuration.mode.rawValue), ranks \(state.ranks), \(checkpoint.epochs) epochs"
+    )
+    print(
+      String(format: "test accuracy %.2f%%", 100 * accuracy)
+        + (checkpoint.testAccuracy.map { String(format: " (%.2f%% when saved)", 100 * $0) } ?? "")
+        + ", \(counts.evaluation) parameters at evaluation (compression \(String(format: "%.1f", 100 * counts.evaluationCompression))%)"
+    )
   }
 }

@@ -6,12 +6,16 @@ import LowRankNN
 /// seed grouped into one row (mean ± standard deviation over seeds).
 struct Summarize: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print a Markdown table of result files written by `dlrt train --out` (last epoch; seeds averaged).")
+    abstract:
+      "Print a Markdown table of result files written by `dlrt train --out` (last epoch; seeds averaged).")
 
   @Argument(help: "Result files (<out>.json).")
   var files: [String]
 
-  @Option(help: "Also replace the region between '<!-- BEGIN <marker> -->' and '<!-- END <marker> -->' of this Markdown file.")
+  @Option(
+    help:
+      "Also replace the region between '<!-- BEGIN <marker> -->' and '<!-- END <marker> -->' of this Markdown file."
+  )
   var updateDoc: String?
 
   @Option(help: "Marker name of the region that --update-doc replaces.")
@@ -31,22 +35,33 @@ struct Summarize: ParsableCommand {
       guard !record.epochs.isEmpty else { continue }
       var c = record.configuration
       c.seed = 0
-      let key = "\(c.mode.rawValue) \(c.mode == .adaptive ? String(c.tau) : "") \(c.optimizer.rawValue) \(c.learningRate) \(record.epochs.count) \(record.dataset) \(c.architecture)"
-      if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].runs.append(record) } else { groups.append((key, [record])) }
+      let key =
+        "\(c.mode.rawValue) \(c.mode == .adaptive ? String(c.tau) : "") \(c.optimizer.rawValue) \(c.learningRate) \(record.epochs.count) \(record.dataset) \(c.architecture)"
+      if let i = groups.firstIndex(where: { $0.key == key }) {
+        groups[i].runs.append(record)
+      } else {
+        groups.append((key, [record]))
+      }
     }
-    var table = "| mode | τ | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
+    var table =
+      "| mode | τ | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
     table += "|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|\n"
     for (_, runs) in groups {
       let c = runs[0].configuration
       let lasts = runs.map { $0.epochs.last! }
       let accuracies = lasts.map { 100 * $0.testAccuracy }
       let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-      let std = accuracies.count > 1
-        ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1)).squareRoot() : 0
-      let ranks = lasts[0].ranks.indices.map { i in Int((Double(lasts.map { $0.ranks[i] }.reduce(0, +)) / Double(lasts.count)).rounded()) }
+      let std =
+        accuracies.count > 1
+        ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1))
+          .squareRoot() : 0
+      let ranks = lasts[0].ranks.indices.map { i in
+        Int((Double(lasts.map { $0.ranks[i] }.reduce(0, +)) / Double(lasts.count)).rounded())
+      }
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
-      table += "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(c.optimizer.rawValue) | \(c.learningRate) | "
+      table +=
+        "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(c.optimizer.rawValue) | \(c.learningRate) | "
         + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
         + "\(ranks.isEmpty ? "-" : ranks.map(String.init).joined(separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "

@@ -17,7 +17,8 @@ extension TrainingConfiguration {
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a network on MNIST or Fashion-MNIST with dynamical low-rank training.",
-    discussion: "Every batch is one step of the rank-adaptive (or fixed-rank) BUG integrator with step size = "
+    discussion:
+      "Every batch is one step of the rank-adaptive (or fixed-rank) BUG integrator with step size = "
       + "learning rate: one forward/backward pass for all K- and L-steps, one for all S-steps, then truncation. "
       + "Results go to <out>.json (configuration, seed, per-epoch metrics) and <out>.csv; --save writes a "
       + "checkpoint after every epoch.")
@@ -89,7 +90,9 @@ struct Train: ParsableCommand {
     var c = TrainingConfiguration()
     c.architecture = widths.map { $0! }
     (c.mode, c.tau, c.startRank, c.maxRank) = (mode, tau, startRank, maxRank)
-    (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (epochs, batch, lr, optimizer, momentum)
+    (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (
+      epochs, batch, lr, optimizer, momentum
+    )
     (c.activation, c.seed) = (activation, seed)
     return c
   }
@@ -101,12 +104,17 @@ struct Train: ParsableCommand {
     var (train, test) = try data.load(log: log)
     if let trainSamples, trainSamples < train.count { train = train.subset(Array(0..<trainSamples)) }
     guard train.featureCount == configuration.architecture[0] else {
-      throw ValidationError("--arch starts with \(configuration.architecture[0]) inputs but the images have \(train.featureCount) pixels")
+      throw ValidationError(
+        "--arch starts with \(configuration.architecture[0]) inputs but the images have \(train.featureCount) pixels"
+      )
     }
     guard configuration.architecture.last! >= train.classCount else {
-      throw ValidationError("--arch ends with \(configuration.architecture.last!) classes but the data has \(train.classCount)")
+      throw ValidationError(
+        "--arch ends with \(configuration.architecture.last!) classes but the data has \(train.classCount)")
     }
-    let run = TrainingRun(configuration: configuration, dataset: data.dataset, threads: threads, out: out, save: save, quiet: quiet)
+    let run = TrainingRun(
+      configuration: configuration, dataset: data.dataset, threads: threads, out: out, save: save,
+      quiet: quiet)
     try run.execute(train: train, test: test)
   }
 }

@@ -45,9 +45,13 @@ struct TrainingRun {
       configuration: configuration, dataset: dataset.rawValue, threads: threads, trainSamples: train.count,
       machine: machineDescription(), epochs: [])
     let c = configuration
-    print("training \(c.architecture.map(String.init).joined(separator: "-")) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
-      + (c.mode == .adaptive ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)" : c.mode == .fixed ? " rank \(c.startRank)" : "")
-      + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads")
+    print(
+      "training \(c.architecture.map(String.init).joined(separator: "-")) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
+        + (c.mode == .adaptive
+          ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)"
+          : c.mode == .fixed ? " rank \(c.startRank)" : "")
+        + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads"
+    )
     for epoch in 1...c.epochs {
       batches.startEpoch(shuffledUsing: &shuffler)
       var (lossSum, correct, seen) = (0.0, 0, 0)
@@ -73,11 +77,14 @@ struct TrainingRun {
         evaluationCompression: counts.evaluationCompression, trainingCompression: counts.trainingCompression,
         seconds: seconds, samplesPerSecond: Double(seen) / seconds)
       record.epochs.append(entry)
-      print(String(
-        format: "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
-        epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
-        entry.ranks.isEmpty ? "-" : entry.ranks.map(String.init).joined(separator: ","),
-        100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds, entry.samplesPerSecond))
+      print(
+        String(
+          format:
+            "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
+          epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
+          entry.ranks.isEmpty ? "-" : entry.ranks.map(String.init).joined(separator: ","),
+          100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds,
+          entry.samplesPerSecond))
       fflush(nil)  // one line per epoch also when the output goes to a file
       if let out { try writeResults(record, prefix: out) }
       if let save {
@@ -87,9 +94,11 @@ struct TrainingRun {
     }
     let last = record.epochs.last!
     let counts = last.parameters
-    print("result: test accuracy \(String(format: "%.2f", 100 * last.testAccuracy))%, ranks \(last.ranks), "
-      + "parameters \(counts.evaluation) at evaluation and \(counts.training) in training of \(counts.full) dense "
-      + "(compression \(String(format: "%.1f", 100 * counts.evaluationCompression))% / \(String(format: "%.1f", 100 * counts.trainingCompression))%)")
+    print(
+      "result: test accuracy \(String(format: "%.2f", 100 * last.testAccuracy))%, ranks \(last.ranks), "
+        + "parameters \(counts.evaluation) at evaluation and \(counts.training) in training of \(counts.full) dense "
+        + "(compression \(String(format: "%.1f", 100 * counts.evaluationCompression))% / \(String(format: "%.1f", 100 * counts.trainingCompression))%)"
+    )
     if let out { print("wrote \(out).json and \(out).csv") }
     if let save { print("saved \(save)") }
   }
@@ -98,9 +107,11 @@ struct TrainingRun {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try ResultFiles.writeAtomically(encoder.encode(record), to: prefix + ".json")
-    var csv = "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
+    var csv =
+      "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
     for e in record.epochs {
-      csv += "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(e.ranks.map(String.init).joined(separator: ";")),"
+      csv +=
+        "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(e.ranks.map(String.init).joined(separator: ";")),"
         + "\(e.parameters.evaluation),\(e.parameters.training),\(e.parameters.full),\(e.evaluationCompression),\(e.trainingCompression),\(e.seconds),\(e.samplesPerSecond)\n"
     }
     try ResultFiles.writeAtomically(Data(csv.utf8), to: prefix + ".csv")
@@ -120,7 +131,8 @@ struct Progress {
     let filled = batches > 0 ? width * batch / batches : width
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
     let rankText = ranks.isEmpty ? "" : " ranks " + ranks.map(String.init).joined(separator: ",")
-    let line = String(format: "\repoch %d/%d %@ %d/%d loss %.4f acc %.2f%%%@ %.1f s %.0f samples/s\u{1B}[K",
+    let line = String(
+      format: "\repoch %d/%d %@ %d/%d loss %.4f acc %.2f%%%@ %.1f s %.0f samples/s\u{1B}[K",
       epoch, epochs, bar, batch, batches, loss, 100 * accuracy, rankText, seconds, samplesPerSecond)
     FileHandle.standardOutput.write(Data(line.utf8))
   }
@@ -133,7 +145,8 @@ struct Progress {
 
 /// CPU model and core count, for result files.
 func machineDescription() -> String {
-  let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+  let cpu =
+    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
     .split(separator: "\n").first { $0.hasPrefix("model name") }?
     .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
   return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"

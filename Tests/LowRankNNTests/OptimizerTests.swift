@@ -7,7 +7,9 @@ import Testing
 
 @Suite struct OptimizerTests {
   /// Runs `solver` for `steps` steps on x' = g(x) = −x (a quadratic loss), returning the iterates.
-  func iterate<S: SubstepSolver<Double>>(_ solver: inout S, from x0: Matrix<Double>, h: Double, steps: Int) throws -> [Matrix<Double>] {
+  func iterate<S: SubstepSolver<Double>>(_ solver: inout S, from x0: Matrix<Double>, h: Double, steps: Int)
+    throws -> [Matrix<Double>]
+  {
     var x = [x0]
     var history: [Matrix<Double>] = []
     for _ in 0..<steps {
@@ -49,7 +51,9 @@ import Testing
         let vHat = v[i] / (1 - pow(0.99, Double(step)))
         x[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
       }
-      #expect(maxDifference(iterates[step - 1], try Matrix(rows: 4, columns: 3, elements: x)) <= 1e-14, "step \(step)")
+      #expect(
+        maxDifference(iterates[step - 1], try Matrix(rows: 4, columns: 3, elements: x)) <= 1e-14,
+        "step \(step)")
     }
   }
 

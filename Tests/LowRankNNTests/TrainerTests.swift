@@ -8,7 +8,9 @@ import Testing
 /// A learnable synthetic classification problem: `classes` random prototypes in [0, 1]^features,
 /// samples are prototypes plus uniform noise of half-width 0.3 (classes stay separable).
 /// The prototypes depend on `seed` only; `noiseSeed` draws a different sample of the same problem.
-func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed: UInt64 = 0) -> (x: Matrix<Float>, labels: [Int]) {
+func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed: UInt64 = 0) -> (
+  x: Matrix<Float>, labels: [Int]
+) {
   var p = SplitMix64(seed: seed)
   let prototypes = Matrix<Float>.uniform(rows: features, columns: classes, in: 0...1, using: &p)
   var g = SplitMix64(seed: seed ^ (noiseSeed &* 0x9E37_79B9_7F4A_7C15 &+ 1))
@@ -23,7 +25,9 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
 }
 
 @Suite struct TrainerTests {
-  func configuration(_ mode: TrainingConfiguration.Mode, optimizer: TrainingConfiguration.Optimizer = .sgd) -> TrainingConfiguration {
+  func configuration(_ mode: TrainingConfiguration.Mode, optimizer: TrainingConfiguration.Optimizer = .sgd)
+    -> TrainingConfiguration
+  {
     var c = TrainingConfiguration()
     c.architecture = [64, 32, 32, 4]
     c.mode = mode
@@ -40,10 +44,13 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
   /// Every mode and optimizer learns the synthetic problem: test accuracy ≥ 90% after 15 epochs
   /// of 512 samples (chance is 25%); adaptive ranks stay within [1, maxRank].
   @Test(arguments: [
-    (TrainingConfiguration.Mode.dense, TrainingConfiguration.Optimizer.sgd), (.fixed, .sgd), (.adaptive, .sgd),
+    (TrainingConfiguration.Mode.dense, TrainingConfiguration.Optimizer.sgd), (.fixed, .sgd),
+    (.adaptive, .sgd),
     (.adaptive, .momentum), (.adaptive, .adam),
   ])
-  func learnsSyntheticProblem(mode: TrainingConfiguration.Mode, optimizer: TrainingConfiguration.Optimizer) throws {
+  func learnsSyntheticProblem(mode: TrainingConfiguration.Mode, optimizer: TrainingConfiguration.Optimizer)
+    throws
+  {
     let train = synthetic(features: 64, classes: 4, count: 512, seed: 10)
     let test = synthetic(features: 64, classes: 4, count: 256, seed: 10, noiseSeed: 1)
     var trainer = try Trainer<Float>(configuration: configuration(mode, optimizer: optimizer))
@@ -51,7 +58,8 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
       var start = 0
       while start < 512 {
         let end = min(start + 32, 512)
-        _ = try trainer.step(features: Matrix(train.x.columns(start..<end)), labels: Array(train.labels[start..<end]))
+        _ = try trainer.step(
+          features: Matrix(train.x.columns(start..<end)), labels: Array(train.labels[start..<end]))
         start = end
       }
     }
@@ -80,8 +88,12 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
 
   @Test func badConfigurationsThrow() {
     for change in [
-      { (c: inout TrainingConfiguration) in c.tau = -0.1 }, { $0.learningRate = 0 }, { $0.architecture = [784] },
-      { $0.startRank = 0 }, { $0.batchSize = 0 }, { $0.startRank = 300; $0.maxRank = 250 },
+      { (c: inout TrainingConfiguration) in c.tau = -0.1 }, { $0.learningRate = 0 },
+      { $0.architecture = [784] },
+      { $0.startRank = 0 }, { $0.batchSize = 0 },
+      {
+        $0.startRank = 300; $0.maxRank = 250
+      },
     ] {
       var c = TrainingConfiguration()
       change(&c)
@@ -96,10 +108,13 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).dlrt")
     defer { try? FileManager.default.removeItem(at: url) }
     let accuracy = trainer.accuracy(features: data.x, labels: data.labels)
-    try Checkpoint(configuration: trainer.configuration, state: trainer.state, epochs: 1, testAccuracy: accuracy).write(to: url)
+    try Checkpoint(
+      configuration: trainer.configuration, state: trainer.state, epochs: 1, testAccuracy: accuracy
+    ).write(to: url)
     let restored = try Checkpoint.read(from: url).restore()
     #expect(restored.state == trainer.state)  // bit-identical Float weights
-    let reloaded = try Trainer<Float>(configuration: trainer.configuration, network: restored.network, state: restored.state)
+    let reloaded = try Trainer<Float>(
+      configuration: trainer.configuration, network: restored.network, state: restored.state)
     #expect(reloaded.accuracy(features: data.x, labels: data.labels) == accuracy)
   }
 
@@ -110,7 +125,8 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
     // Missing, not JSON, truncated, and a checkpoint whose weights do not fit its configuration.
     let trainer = try Trainer<Float>(configuration: configuration(.fixed))
     let good = dir.appendingPathComponent("good.dlrt")
-    try Checkpoint(configuration: trainer.configuration, state: trainer.state, epochs: 0, testAccuracy: nil).write(to: good)
+    try Checkpoint(configuration: trainer.configuration, state: trainer.state, epochs: 0, testAccuracy: nil)
+      .write(to: good)
     let bytes = try Data(contentsOf: good)
     let truncated = dir.appendingPathComponent("truncated.dlrt")
     try bytes.prefix(bytes.count / 2).write(to: truncated)

@@ -11,7 +11,8 @@ import Testing
     #expect(try TruncationPolicy.relative(0.5 / 5.5).rank(for: sigma) == 4)  // tail 0.5 ≤ ϑ exactly
     #expect(try TruncationPolicy.relative(0.1).rank(for: sigma) == 4)  // ϑ = 0.55
     #expect(try TruncationPolicy.relative(0.21).rank(for: sigma) == 3)  // ϑ = 1.155
-    #expect(try TruncationPolicy.relative(0.5).rank(for: sigma) == 2)  // ϑ = 2.75: tail(2) = 2.291 fits, tail(1) = 3.775 does not
+    // ϑ = 2.75: tail(2) = 2.291 fits, tail(1) = 3.775 does not.
+    #expect(try TruncationPolicy.relative(0.5).rank(for: sigma) == 2)
   }
 
   @Test func absoluteRuleAndClamping() throws {

@@ -20,7 +20,8 @@ import Testing
       "--tol", "1e-8", "--steps", "5", "--out", prefix,
     ])
     try command.run()
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefix + ".json")))
+    let json = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: prefix + ".json")))
     let record = try #require(json as? [String: Any])
     let history = try #require(record["history"] as? [[String: Any]])
     #expect(history.count == 6)  // the initial state and five steps
@@ -37,7 +38,8 @@ import Testing
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let doc = dir.appendingPathComponent("doc.md").path
-    try "before\n<!-- BEGIN t -->\nold\n<!-- END t -->\nafter\n".write(toFile: doc, atomically: true, encoding: .utf8)
+    try "before\n<!-- BEGIN t -->\nold\n<!-- END t -->\nafter\n".write(
+      toFile: doc, atomically: true, encoding: .utf8)
     var command = try DLRT.parseAsRoot([
       "ode", "convergence", "--problem", "linear-factors", "--size", "12", "--rank", "2",
       "--integrators", "bug", "ksl", "--steps", "2", "4", "--update-doc", doc, "--marker", "t",
@@ -57,7 +59,8 @@ import Testing
     let doc = dir.appendingPathComponent("doc.md").path
     try "no markers here\n".write(toFile: doc, atomically: true, encoding: .utf8)
     var command = try DLRT.parseAsRoot([
-      "ode", "convergence", "--problem", "linear-factors", "--size", "8", "--rank", "2", "--integrators", "bug",
+      "ode", "convergence", "--problem", "linear-factors", "--size", "8", "--rank", "2", "--integrators",
+      "bug",
       "--steps", "2", "--update-doc", doc,
     ])
     #expect(throws: CLIError.self) { try command.run() }
@@ -66,7 +69,8 @@ import Testing
 
   @Test func invalidOptionsAreRejectedBeforeRunning() {
     for arguments in [
-      ["ode", "run", "--steps", "0"], ["ode", "run", "--rank", "0"], ["ode", "run", "--size", "4", "--rank", "9"],
+      ["ode", "run", "--steps", "0"], ["ode", "run", "--rank", "0"],
+      ["ode", "run", "--size", "4", "--rank", "9"],
       ["ode", "run", "--tol", "-1"], ["ode", "run", "--integrator", "euler"], ["ode", "run", "--bogus"],
       ["ode", "convergence", "--steps", "0"],
     ] {

@@ -24,8 +24,10 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
         return on ? UInt8.random(in: 180...255, using: &g) : 0
       }
     }
-    try IDXFile(dimensions: [count, 28, 28], bytes: pixels).write(to: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
-    try IDXFile(dimensions: [count], bytes: labels).write(to: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
+    try IDXFile(dimensions: [count, 28, 28], bytes: pixels).write(
+      to: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
+    try IDXFile(dimensions: [count], bytes: labels).write(
+      to: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
   }
   try write("train", count: train)
   try write("t10k", count: test)
@@ -39,8 +41,11 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   }
 
   func arguments(_ dir: URL, _ extra: [String]) -> [String] {
-    ["train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "784-64-32-10", "--start-rank", "8",
-     "--max-rank", "32", "--batch", "50", "--optimizer", "adam", "--lr", "0.01", "--threads", "1", "--quiet"] + extra
+    [
+      "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "784-64-32-10", "--start-rank",
+      "8",
+      "--max-rank", "32", "--batch", "50", "--optimizer", "adam", "--lr", "0.01", "--threads", "1", "--quiet",
+    ] + extra
   }
 
   /// A short adaptive run on learnable data: ≥ 90% test accuracy (chance 10%), result files with
@@ -51,9 +56,11 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     try writeSyntheticDataset(to: dir)
     let out = dir.appendingPathComponent("results/run").path
     let model = dir.appendingPathComponent("model.dlrt").path
-    var command = try DLRT.parseAsRoot(arguments(dir, ["--epochs", "6", "--seed", "5", "--out", out, "--save", model]))
+    var command = try DLRT.parseAsRoot(
+      arguments(dir, ["--epochs", "6", "--seed", "5", "--out", out, "--save", model]))
     try command.run()
-    let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + ".json")))
+    let record = try JSONDecoder().decode(
+      RunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + ".json")))
     #expect(record.configuration.seed == 5 && record.configuration.mode == .adaptive)
     #expect(record.epochs.count == 6)
     let last = try #require(record.epochs.last)
@@ -68,7 +75,9 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     let test = try FashionMNIST.load(from: dir, split: .test)
     let trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
     #expect(trainer.accuracy(features: test.images, labels: test.labels) == last.testAccuracy)
-    var evaluate = try DLRT.parseAsRoot(["evaluate", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--model", model, "--threads", "1"])
+    var evaluate = try DLRT.parseAsRoot([
+      "evaluate", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--model", model, "--threads", "1",
+    ])
     try evaluate.run()
     var summarize = try DLRT.parseAsRoot(["summarize", out + ".json"])
     try summarize.run()
@@ -97,13 +106,16 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     #expect(throws: DatasetError.self) { try missing.run() }
     for bad in [
       ["train", "--tau", "-1"], ["train", "--arch", "784-x-10"], ["train", "--mode", "sparse"],
-      ["train", "--epochs", "0"], ["train", "--start-rank", "300", "--max-rank", "200"], ["train", "--optimizer", "lbfgs"],
+      ["train", "--epochs", "0"], ["train", "--start-rank", "300", "--max-rank", "200"],
+      ["train", "--optimizer", "lbfgs"],
       ["evaluate"],
     ] {
       #expect(throws: (any Error).self, "\(bad)") { _ = try DLRT.parseAsRoot(bad) }
     }
     try writeSyntheticDataset(to: dir, train: 20, test: 10)
-    var wrongInputs = try DLRT.parseAsRoot(["train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "100-10", "--quiet"])
+    var wrongInputs = try DLRT.parseAsRoot([
+      "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "100-10", "--quiet",
+    ])
     #expect(throws: (any Error).self) { try wrongInputs.run() }
   }
 }
