@@ -7,7 +7,7 @@ RELEASE_BIN   = $(shell $(SWIFT) build -c release --show-bin-path)
 .PHONY: help deps build test bench format lint
 
 help: ## list the targets
-	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
 deps: ## install the Debian packages the build needs (only those missing)
 	@dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1 || { \
