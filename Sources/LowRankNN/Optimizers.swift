@@ -47,16 +47,9 @@ func takeState<Scalar: BLASScalar>(
 /// A K-factor's state M lives in the coordinates of the right basis V (it stands for `M·Vᵀ` in
 /// weight space), an L-factor's in those of U, an S-core's in both. When the integrator moves to
 /// new bases, a first moment is **projected**: `M·(V₀ᵀV₁)`, `M·(U₀ᵀU₁)`, `(U₁ᵀU₀)·M·(V₀ᵀV₁)`; this
-/// is exact for the part of the old momentum that the new bases can represent, follows rank
-/// changes, and gives directions the old bases did not contain no momentum.
-///
-/// A second moment (Adam's v, a per-coordinate variance) is carried by the squared
-/// transformation, `v·(T∘T)` (the variance of `g·T` for independent coordinates), plus, for the
-/// fraction `1 − Σᵢ T_ij²` of new coordinate j that lies outside the old span, the mean of the old
-/// variances. Without that fill a new direction would start with v ≈ 0 while the step counter of
-/// the factor is large (no bias correction), and Adam would move it by about `3h` per step, every
-/// step, as the augmented bases bring new directions at every step; runs diverged after a few
-/// thousand steps that way.
+/// is exact for the part of the old momentum that the new bases can represent, and follows rank
+/// changes. A second moment (Adam's v, a per-coordinate variance) is carried by the squared
+/// transformation `v·(T∘T)` (the variance of `g·T` for independent coordinates).
 enum BasisChange {
   static func carry<Scalar: NetworkScalar>(
     _ state: Matrix<Scalar>, from old: FactorBases<Scalar>, to new: FactorBases<Scalar>, squared: Bool
@@ -67,45 +60,16 @@ enum BasisChange {
       if squared { t.withUnsafeMutableBufferPointer { Scalar.square($0) } }
       return t
     }
-    // The mean of the old variances, for the uncovered part of new coordinates.
-    var mean: Scalar = 0
-    if squared, !state.elements.isEmpty,
-      let column = try? Matrix(rows: state.elements.count, columns: 1, elements: state.elements)
-    {
-      mean = Matrix.product(column, ones(column.rows), opA: .transposed)[0, 0] / Scalar(column.rows)
-    }
     var result = state
     if let l0 = old.left, let l1 = new.left {
       guard let t = transform(l1, l0), t.columns == result.rows else { return nil }
       result = t * result  // (U₁ᵀU₀)·M
-      // Row i of the new state misses the fraction 1 − Σⱼ t_ij² (t = (U₁ᵀU₀)∘²).
-      if squared { fill(&result, uncovered: Matrix.product(t, ones(t.columns)), rows: true, mean: mean) }
     }
     if let r0 = old.right, let r1 = new.right {
       guard let t = transform(r0, r1), t.rows == result.columns else { return nil }
       result = result * t  // M·(V₀ᵀV₁)
-      if squared {
-        fill(&result, uncovered: Matrix.product(t, ones(t.rows), opA: .transposed), rows: false, mean: mean)
-      }
     }
     return result
-  }
-
-  private static func ones<Scalar: BLASScalar>(_ n: Int) -> Matrix<Scalar> {
-    Matrix(rows: n, columns: 1, repeating: 1)
-  }
-
-  /// Adds `mean·(1 − covered)` along rows (or columns) with one rank-1 GEMM.
-  private static func fill<Scalar: NetworkScalar>(
-    _ v: inout Matrix<Scalar>, uncovered covered: Matrix<Scalar>, rows: Bool, mean: Scalar
-  ) {
-    // Σ t² can exceed 1 by rounding; a negative fill could make v negative and √v NaN.
-    let missing = covered.map { Swift.max(0, 1 - $0) }  // r entries, off the hot path
-    if rows {
-      v.formProduct(missing, ones(v.columns), opB: .transposed, alpha: mean, beta: 1)
-    } else {
-      v.formProduct(ones(v.rows), missing, opB: .transposed, alpha: mean, beta: 1)
-    }
   }
 }
 

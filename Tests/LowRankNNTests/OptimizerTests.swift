@@ -86,33 +86,3 @@ import Testing
     #expect(throws: TrainingError.self) { try Adam<Float>(epsilon: 0) }
   }
 }
-
-@Suite struct AdamBasisChangeTests {
-  /// A direction the old basis did not contain starts with the mean of the old variances, not
-  /// with zero (which would make Adam's first steps along it about 3·h long, every step).
-  @Test func newDirectionsGetTheMeanVariance() throws {
-    var g = testGenerator(603)
-    let q = Matrix<Double>.randomOrthonormal(rows: 6, columns: 4, using: &g)
-    let v0 = Matrix(q.columns(0..<2))  // old basis: two directions
-    let v1 = Matrix(q.columns(1..<4))  // new basis: one old direction kept, two new ones
-    var adam = try Adam<Double>(beta1: 0.9, beta2: 0.5)
-    let key = ParameterKey(.k, 0)
-    let rate = try Matrix<Double>([[1, 3], [2, 4]])  // 2 rows in the K coordinates of v0
-    adam.useBases(keys: [key], left: [nil], right: [v0])
-    var x = [Matrix<Double>(rows: 2, columns: 2)]
-    try adam.advance(&x, keys: [key], from: 0, by: 0.1) { _, _, _ in [rate] }
-    // Second moment after one step: (1 − β₂)·g² = 0.5·g²; mean over entries = 0.5·(1+4+9+16)/4 = 3.75.
-    adam.useBases(keys: [key], left: [nil], right: [v1])
-    // One more step with a zero rate reveals m̂/√v̂ per coordinate: new coordinates (columns 1, 2)
-    // have m = 0 → no motion; the kept one moves. What matters: v for new coordinates is 3.75,
-    // which we read back through a step with a unit rate on a fresh parameter copy.
-    var y = [Matrix<Double>(rows: 2, columns: 3)]
-    try adam.advance(&y, keys: [key], from: 0, by: 1) { _, _, _ in
-      [Matrix<Double>(rows: 2, columns: 3, repeating: 1)]
-    }
-    // For a new coordinate: m = 0.1·1, v = 0.5·3.75 + 0.5·1 = 2.375; step n = 2:
-    // Δ = (m/(1−0.9²)) / (sqrt(v/(1−0.5²)) + ε).
-    let expected = (0.1 / (1 - 0.81)) / ((2.375 / 0.75).squareRoot() + 1e-8)
-    #expect(Swift.abs(y[0][0, 1] - expected) <= 1e-12 && Swift.abs(y[0][1, 2] - expected) <= 1e-12)
-  }
-}
