@@ -109,10 +109,10 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   var v: [Matrix<Scalar>] = []
   for (b, y) in state.blocks.enumerated() {
     if augment {
-      // Û = [U₀, Ũ] spans [K₁, U₀] (Ceruti, Kusch & Lubich 2022); see `completion(of:with:)`.
+      // Û = [U₀, Ũ] spans [K₁, U₀] (Ceruti, Kusch & Lubich 2022).
       guard k[b].isFinite, l[b].isFinite else { throw IntegratorError.nonFinite(time: t + h) }
-      u.append(concatenated(y.u, completion(of: y.u, with: k[b])))
-      v.append(concatenated(y.v, completion(of: y.v, with: l[b])))
+      u.append(augmented(y.u, with: k[b]))
+      v.append(augmented(y.v, with: l[b]))
     } else {
       u.append(try k[b].orthonormalized())
       v.append(try l[b].orthonormalized())

@@ -35,8 +35,8 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
     for b in state.blocks.indices {
       let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
       let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
-      let uTilde = completion(of: u0, with: k1)
-      let vTilde = completion(of: v0, with: l1)
+      let uTilde = Matrix.orthonormalExtension(of: u0, by: k1)
+      let vTilde = Matrix.orthonormalExtension(of: v0, by: l1)
       let (p, q) = (uTilde.columns, vTilde.columns)
       var core = Matrix<Scalar>(rows: r + p, columns: r + q)
       core.assign(s1)
@@ -50,8 +50,9 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   }
 }
 
-/// The columns Ũ that extend the orthonormal `basis` to an orthonormal basis `[U₀, Ũ]` of
-/// `[U₀, extra]`; see ``MatrixManifold/Matrix/orthonormalExtension(of:by:)``.
-func completion<Scalar>(of basis: Matrix<Scalar>, with extra: Matrix<Scalar>) -> Matrix<Scalar> {
-  Matrix.orthonormalExtension(of: basis, by: extra)
+/// `[U₀, Ũ]`: the orthonormal `basis` U₀ followed by the columns that extend it to an orthonormal
+/// basis of `[U₀, extra]` (``MatrixManifold/Matrix/orthonormalExtension(of:by:)``). The augmented
+/// bases of the rank-adaptive integrators (Ceruti, Kusch & Lubich 2022).
+func augmented<Scalar>(_ basis: Matrix<Scalar>, with extra: Matrix<Scalar>) -> Matrix<Scalar> {
+  concatenated(basis, Matrix.orthonormalExtension(of: basis, by: extra))
 }
