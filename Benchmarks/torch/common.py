@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import os
 import platform
 import sys
@@ -96,6 +97,25 @@ def print_header(name: str, args: argparse.Namespace, extra: str = "") -> dict:
     print(f"  batch {args.batch}, lr {args.lr}, epochs {args.epochs}, seed {args.seed}"
           + (f", max batches {args.max_batches}" if args.max_batches else "") + extra)
     return info
+
+
+def epoch_report(epoch: int, seconds: float, batch_seconds: list, samples: int, loss_sum, accuracy: float,
+                 **extra) -> dict:
+    """The per-epoch row both scripts record, printed as one line; `extra` adds fields (ranks)."""
+    batches = len(batch_seconds)
+    row = {
+        "epoch": epoch, "seconds": seconds, "batches": batches, "samples": samples,
+        "samples_per_s": samples / seconds, "ms_per_batch": 1000 * seconds / batches,
+        "median_ms_per_batch": 1000 * statistics.median(batch_seconds),
+        "first_batch_ms": 1000 * batch_seconds[0],
+        "train_loss": float(loss_sum) / samples, "test_accuracy": accuracy, **extra,
+        "loadavg_after": list(os.getloadavg()),
+    }
+    tail = f", ranks {extra['ranks']}" if "ranks" in extra else ""
+    print(f"epoch {epoch}: {seconds:.2f} s, {row['samples_per_s']:.0f} samples/s, "
+          f"{row['ms_per_batch']:.2f} ms/batch (median {row['median_ms_per_batch']:.2f}; {batches} batches), "
+          f"train loss {row['train_loss']:.4f}, test accuracy {100 * accuracy:.2f}%{tail}")
+    return row
 
 
 def write_json(path: str | None, report: dict) -> None:

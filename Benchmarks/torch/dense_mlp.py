@@ -7,8 +7,6 @@ shuffle and gather of the epoch happen before the clock starts and the test eval
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import time
 
 import torch
@@ -62,18 +60,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         model.eval()
         acc = common.accuracy(model, x_test, y_test)
-        row = {
-            "epoch": epoch, "seconds": seconds, "batches": len(batches), "samples": samples,
-            "samples_per_s": samples / seconds, "ms_per_batch": 1000 * seconds / len(batches),
-            "median_ms_per_batch": 1000 * statistics.median(batch_seconds),
-            "first_batch_ms": 1000 * batch_seconds[0],
-            "train_loss": loss_sum.item() / samples, "test_accuracy": acc,
-        }
-        row["loadavg_after"] = list(os.getloadavg())
-        epochs.append(row)
-        print(f"epoch {epoch}: {seconds:.2f} s, {row['samples_per_s']:.0f} samples/s, "
-              f"{row['ms_per_batch']:.2f} ms/batch (median {row['median_ms_per_batch']:.2f}; {len(batches)} batches), "
-              f"train loss {row['train_loss']:.4f}, test accuracy {100 * acc:.2f}%")
+        epochs.append(common.epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc))
 
     common.write_json(args.json, {
         "script": "dense_mlp", "machine": info,

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import statistics
 import time
 
 import torch
@@ -190,19 +188,7 @@ def main() -> None:
             samples += xb.shape[0]
         seconds = time.perf_counter() - start
         acc = common.accuracy(net.logits, x_test, y_test)
-        row = {
-            "epoch": epoch, "seconds": seconds, "batches": len(batches), "samples": samples,
-            "samples_per_s": samples / seconds, "ms_per_batch": 1000 * seconds / len(batches),
-            "median_ms_per_batch": 1000 * statistics.median(batch_seconds),
-            "first_batch_ms": 1000 * batch_seconds[0],
-            "train_loss": loss_sum.item() / samples, "test_accuracy": acc, "ranks": net.ranks(),
-            "parameters": net.parameters_count(),
-        }
-        row["loadavg_after"] = list(os.getloadavg())
-        epochs.append(row)
-        print(f"epoch {epoch}: {seconds:.2f} s, {row['samples_per_s']:.0f} samples/s, "
-              f"{row['ms_per_batch']:.2f} ms/batch (median {row['median_ms_per_batch']:.2f}; {len(batches)} batches), "
-              f"train loss {row['train_loss']:.4f}, test accuracy {100 * acc:.2f}%, ranks {row['ranks']}")
+        epochs.append(common.epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc, ranks=net.ranks(), parameters=net.parameters_count()))
 
     common.write_json(args.json, {
         "script": "dlrt_reference", "machine": info,
