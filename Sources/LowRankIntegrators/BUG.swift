@@ -111,8 +111,8 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
     if augment {
       // Û = [U₀, Ũ] spans [K₁, U₀] (Ceruti, Kusch & Lubich 2022).
       guard k[b].isFinite, l[b].isFinite else { throw IntegratorError.nonFinite(time: t + h) }
-      u.append(augmented(y.u, with: k[b]))
-      v.append(augmented(y.v, with: l[b]))
+      u.append(try augmented(y.u, with: k[b]))
+      v.append(try augmented(y.v, with: l[b]))
     } else {
       u.append(try k[b].orthonormalized())
       v.append(try l[b].orthonormalized())

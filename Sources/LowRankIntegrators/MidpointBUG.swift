@@ -53,8 +53,8 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
       guard e.blocks[b].fTimesV.isFinite, e.blocks[b].fTransposeTimesU.isFinite else {
         throw IntegratorError.nonFinite(time: tMid)
       }
-      uHat.append(augmented(y.u, with: e.blocks[b].fTimesV))
-      vHat.append(augmented(y.v, with: e.blocks[b].fTransposeTimesU))
+      uHat.append(try augmented(y.u, with: e.blocks[b].fTimesV))
+      vHat.append(try augmented(y.v, with: e.blocks[b].fTransposeTimesU))
     }
 
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.
