@@ -6,8 +6,8 @@ import MatrixManifold
 /// Milliseconds per batch of 256 for the network 784-500-500-500-500-10 (Float, random data of
 /// MNIST's shape): one dense SGD step, one adaptive DLRT step at rank r, and the pieces of the
 /// DLRT step — the K/L pass (one forward/backward at rank r), the S pass (one forward/backward
-/// at rank 2r), the eight basis augmentations `Matrix.orthonormalExtension`, and the four SVD
-/// truncations.
+/// at rank 2r), the eight basis augmentations (thin QR of `[U₀, K₁]`, n×2r, as the step does),
+/// and the four SVD truncations.
 struct TrainingSection: BenchmarkSection {
   /// The command-line name.
   let name = "training"
@@ -80,8 +80,8 @@ struct TrainingSection: BenchmarkSection {
       }
       let qr = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         for (y, update) in zip(state.blocks, updates) {
-          blackHole(Matrix.orthonormalExtension(of: y.u, by: update.k))
-          blackHole(Matrix.orthonormalExtension(of: y.v, by: update.l))
+          blackHole(try! concat(y.u, update.k).orthonormalized())
+          blackHole(try! concat(y.v, update.l).orthonormalized())
         }
       }.median
       let svd = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
