@@ -60,7 +60,8 @@ struct TrainingSection: BenchmarkSection {
       }.median
       let augmented = state.blocks.map { y in
         (
-          u: try! concat(y.u, y.u * y.s).orthonormalized(), v: try! concat(y.v, y.v * y.s).orthonormalized(),
+          u: try! Matrix.concatenated(y.u, y.u * y.s).orthonormalized(),
+          v: try! Matrix.concatenated(y.v, y.v * y.s).orthonormalized(),
           s: Matrix<Float>.gaussian(rows: 2 * r, columns: 2 * r, using: &generator)
         )
       }
@@ -80,8 +81,8 @@ struct TrainingSection: BenchmarkSection {
       }
       let qr = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         for (y, update) in zip(state.blocks, updates) {
-          blackHole(try! concat(y.u, update.k).orthonormalized())
-          blackHole(try! concat(y.v, update.l).orthonormalized())
+          blackHole(try! Matrix.concatenated(y.u, update.k).orthonormalized())
+          blackHole(try! Matrix.concatenated(y.v, update.l).orthonormalized())
         }
       }.median
       let svd = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
@@ -97,12 +98,4 @@ struct TrainingSection: BenchmarkSection {
     }
     return SectionReport(name: name, tables: [table], passed: nil, summary: nil)
   }
-}
-
-/// `[A, B]`.
-private func concat(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Float> {
-  var c = Matrix<Float>(rows: a.rows, columns: a.columns + b.columns)
-  c.assign(a)
-  c.assign(b, column: a.columns)
-  return c
 }

@@ -163,12 +163,3 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
     evaluations: &counters.evaluations, objective: &counters.objective)
   return state.blocks.indices.map { Factored(u: bases.u[$0], s: system.s![$0], v: bases.v[$0]) }
 }
-
-/// `[A, B]`, the columns of A followed by those of B.
-func concatenated<Scalar>(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar> {
-  precondition(a.rows == b.rows, "concatenated: \(a.shape) and \(b.shape)")
-  var c = Matrix<Scalar>(rows: a.rows, columns: a.columns + b.columns)
-  c.assign(a)
-  c.assign(b, column: a.columns)
-  return c
-}

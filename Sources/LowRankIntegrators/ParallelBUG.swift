@@ -42,7 +42,8 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       core.assign(s1)
       core.assign(l1.transposedTimes(vTilde), row: 0, column: r)
       core.assign(uTilde.transposedTimes(k1), row: r, column: 0)
-      factored.append(Factored(u: concatenated(u0, uTilde), s: core, v: concatenated(v0, vTilde)))
+      factored.append(
+        Factored(u: Matrix.concatenated(u0, uTilde), s: core, v: Matrix.concatenated(v0, vTilde)))
     }
     let truncations = try state.assignTruncated(factored, truncation)
     try state.checkFinite(at: t + h)
@@ -59,5 +60,5 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
 /// products accumulates in U, in Float training it lost orthogonality after about 1500 steps
 /// (‖UᵀU − I‖ from 1e-6 to 1e-3, then 4) and the run diverged.
 func augmented<Scalar>(_ basis: Matrix<Scalar>, with extra: Matrix<Scalar>) throws -> Matrix<Scalar> {
-  try concatenated(basis, extra).orthonormalized()
+  try Matrix.concatenated(basis, extra).orthonormalized()
 }

@@ -133,12 +133,8 @@ extension LowRankMatrix {
       rows == other.rows && columns == other.columns,
       "adding: \(rows)×\(columns) + \(other.rows)×\(other.columns)")
     let k = rank + other.rank
-    var uu = Matrix<Scalar>(rows: rows, columns: k)
-    uu.assign(u)
-    uu.assign(other.u, column: rank)
-    var vv = Matrix<Scalar>(rows: columns, columns: k)
-    vv.assign(v)
-    vv.assign(other.v, column: rank)
+    let uu = Matrix.concatenated(u, other.u)
+    let vv = Matrix.concatenated(v, other.v)
     var core = Matrix<Scalar>(rows: k, columns: k)
     core.assign(s)
     core.assign(other.s, row: rank, column: rank)

@@ -82,10 +82,9 @@ extension Matrix {
     func project(_ x: inout Matrix) { x.formProduct(basis, basis.transposedTimes(x), alpha: -1, beta: 1) }
     // Finite input cannot make QR fail; the empty result keeps the caller safe regardless.
     guard r + k <= n else {
-      var both = Matrix(rows: n, columns: r + k)
-      both.assign(basis)
-      both.assign(extra, column: r)
-      guard let q = try? both.orthonormalized() else { return Matrix(rows: n, columns: 0) }
+      guard let q = try? Matrix.concatenated(basis, extra).orthonormalized() else {
+        return Matrix(rows: n, columns: 0)
+      }
       return Matrix(q.columns(r..<q.columns))
     }
     var p = extra

@@ -96,6 +96,18 @@ extension Matrix: MatrixViewConvertible {
   /// A matrix made of a view's entries.
   public init(_ view: MatrixView<Scalar>) { self = view.copy() }
 
+  /// `[A, B]`: the columns of `a` followed by those of `b` (same number of rows).
+  public static func concatenated(
+    _ a: some MatrixViewConvertible<Scalar>, _ b: some MatrixViewConvertible<Scalar>
+  ) -> Matrix {
+    let (a, b) = (a.view, b.view)
+    precondition(a.rows == b.rows, "concatenated: \(a.shape) and \(b.shape)")
+    var c = Matrix(rows: a.rows, columns: a.columns + b.columns)
+    c.assign(a)
+    c.assign(b, column: a.columns)
+    return c
+  }
+
   /// Copies `source` into the block of this matrix that starts at (`row`, `column`).
   public mutating func assign(_ source: some MatrixViewConvertible<Scalar>, row: Int = 0, column: Int = 0) {
     let s = source.view

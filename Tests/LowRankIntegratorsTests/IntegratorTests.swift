@@ -201,7 +201,7 @@ func run(
 /// `count` orthonormal columns orthogonal to the orthonormal `basis`.
 func completionBasis(_ basis: Matrix<Double>, count: Int, using g: inout SplitMix64) -> Matrix<Double> {
   let random = Matrix<Double>.gaussian(rows: basis.rows, columns: count, using: &g)
-  let q = try! concat(basis, random).orthonormalized()
+  let q = try! Matrix.concatenated(basis, random).orthonormalized()
   return Matrix(q.columns(basis.columns..<(basis.columns + count)))
 }
 

@@ -3,13 +3,6 @@ import LowRankIntegrators
 import MatrixManifold
 import TestSupport
 
-func concat(_ a: Matrix<Double>, _ b: Matrix<Double>) -> Matrix<Double> {
-  var c = Matrix<Double>(rows: a.rows, columns: a.columns + b.columns)
-  c.assign(a)
-  c.assign(b, column: a.columns)
-  return c
-}
-
 /// Relative Frobenius error of the final state against a dense reference.
 func relativeError(_ state: LowRankState<Double>, _ reference: Matrix<Double>) -> Double {
   Double((state.blocks[0].dense() - reference).frobeniusNorm / reference.frobeniusNorm)

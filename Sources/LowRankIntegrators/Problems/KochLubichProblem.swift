@@ -66,7 +66,9 @@ public struct KochLubichProblem: MatrixODEProblem {
     return LowRankDerivativeField { t in
       let e1d = Self.exponential(q1, theta1, t) * Matrix.diagonal(d.map { $0 * exp(t) })
       let e2 = Self.exponential(q2, theta2, t)
-      return (concatenated(w1PlusI * e1d, e1d), concatenated(e2.transposed(), (e2 * w2).transposed()))
+      return (
+        Matrix.concatenated(w1PlusI * e1d, e1d), Matrix.concatenated(e2.transposed(), (e2 * w2).transposed())
+      )
     }
   }
 

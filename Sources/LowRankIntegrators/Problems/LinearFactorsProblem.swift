@@ -27,7 +27,7 @@ public struct LinearFactorsProblem: MatrixODEProblem {
     let (u0, u1, s, v0, v1) = (self.u0, self.u1, self.s, self.v0, self.v1)
     return LowRankDerivativeField { t in
       // Ȧ = U₁·S·(V₀ + tV₁)ᵀ + (U₀ + tU₁)·S·V₁ᵀ = [U₁S, (U₀+tU₁)S]·[V₀+tV₁, V₁]ᵀ
-      (concatenated(u1 * s, (u0 + t * u1) * s), concatenated(v0 + t * v1, v1))
+      (Matrix.concatenated(u1 * s, (u0 + t * u1) * s), Matrix.concatenated(v0 + t * v1, v1))
     }
   }
 
