@@ -57,13 +57,13 @@ DLRT_RELEASE = $(RELEASE_BIN)/dlrt
 release: deps ## release build of the dlrt command
 	$(SWIFT) build -c release --product dlrt
 
-ode-convergence: release ## error vs step size of every integrator (Koch–Lubich, heat); table in Docs/Integrators.md
+ode-convergence: release exp-prep ## error vs step size of every integrator (Koch–Lubich, heat); table in Docs/Integrators.md
 	$(DLRT_RELEASE) ode convergence --problem koch-lubich --size 100 --rank 10 --abs-tol 1e-6 --max-rank 40 \
-	  --steps 8 16 32 64 128 --out results/ode-convergence-koch-lubich \
-	  --plot Docs/figures/ode-convergence-koch-lubich.svg --update-doc Docs/Integrators.md --marker ode-koch-lubich
+	  --steps 8 16 32 64 128 --out $(EXP_RESULTS)/ode-convergence-koch-lubich \
+	  --plot $(EXP_FIGURES)/ode-convergence-koch-lubich.svg --update-doc $(ODE_DOC) --marker ode-koch-lubich
 	$(DLRT_RELEASE) ode convergence --problem heat --size 32 --rank 3 --abs-tol 1e-12 --max-rank 16 \
-	  --steps 4 8 16 32 64 --out results/ode-convergence-heat \
-	  --plot Docs/figures/ode-convergence-heat.svg --update-doc Docs/Integrators.md --marker ode-heat
+	  --steps 4 8 16 32 64 --out $(EXP_RESULTS)/ode-convergence-heat \
+	  --plot $(EXP_FIGURES)/ode-convergence-heat.svg --update-doc $(ODE_DOC) --marker ode-heat
 
 .PHONY: demo ode-demo
 DEMO_EPOCHS ?= 3
@@ -103,23 +103,95 @@ bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dens
 	  --epochs $(TORCH_EPOCHS) --out results/compare
 
 # ---------------------------------------------------------------------------------------------
+# Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into
+# Docs/figures/ and its table into Docs/Experiments.md. `make experiments` runs them all.
+#
+# QUICK=1 runs every target on a small subset in minutes (CI does): 2 000 training samples of
+# MNIST when data/mnist is present, else of the generated stand-in (`--dataset synthetic`), one
+# epoch; results, figures and a scratch copy of the docs go to results/quick/, Docs/ is untouched.
+QUICK ?=
+ifeq ($(QUICK),1)
+EXP_RESULTS := results/quick
+EXP_FIGURES := results/quick/figures
+EXP_DOC     := results/quick/Experiments.md
+ODE_DOC     := results/quick/Integrators.md
+EXP_DATA    := $(if $(wildcard data/mnist/train-images.idx3-ubyte),,--dataset synthetic) --train-samples 2000
+EXP_MNIST   :=
+else
+EXP_RESULTS := results
+EXP_FIGURES := Docs/figures
+EXP_DOC     := Docs/Experiments.md
+ODE_DOC     := Docs/Integrators.md
+EXP_DATA    :=
+EXP_MNIST   := mnist
+endif
+
+.PHONY: experiments exp-prep
+experiments: table-fc table-fixed timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
+
+exp-prep: release
+	@mkdir -p $(EXP_RESULTS) $(EXP_FIGURES)
+	@if [ "$(QUICK)" = 1 ]; then \
+	  [ -f $(EXP_DOC) ] || cp Docs/Experiments.md $(EXP_DOC); \
+	  [ -f $(ODE_DOC) ] || cp Docs/Integrators.md $(ODE_DOC); \
+	  echo "QUICK=1: $(if $(findstring synthetic,$(EXP_DATA)),generated data (no data/mnist),MNIST subset), results in $(EXP_RESULTS)"; fi
+
 # The DLRT paper's fully-connected MNIST experiment (784-500-500-500-500-10, Adam 1e-3, batch 256).
 # The reference trains 250 epochs; FC_EPOCHS=250 reproduces that (hours on 2 cores).
-FC_EPOCHS ?= 10
-FC_TAUS   ?= 0.05 0.09 0.13 0.17
-FC_SEEDS  ?= 1
-FC_DIR    ?= results/table-fc
+FC_EPOCHS ?= $(if $(QUICK),1,10)
+FC_TAUS   ?= $(if $(QUICK),0.1,0.05 0.09 0.13 0.17)
+FC_SEEDS  ?= $(if $(QUICK),1 2,1)
+FC_DIR    ?= $(EXP_RESULTS)/table-fc
 FC_MARKER ?= table-fc
 
 .PHONY: table-fc
-table-fc: release mnist ## dense and rank-adaptive DLRT on MNIST over τ and seeds; table in Docs/Experiments.md
+table-fc: exp-prep $(EXP_MNIST) ## dense and rank-adaptive DLRT on MNIST over τ and seeds; table in Docs/Experiments.md
 	@mkdir -p $(FC_DIR)
 	@for seed in $(FC_SEEDS); do \
-	  $(DLRT_RELEASE) train --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet --out $(FC_DIR)/dense-seed$$seed || exit 1; \
+	  $(DLRT_RELEASE) train $(EXP_DATA) --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet \
+	    --out $(FC_DIR)/dense-seed$$seed || exit 1; \
 	  for tau in $(FC_TAUS); do \
-	    $(DLRT_RELEASE) train --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
+	    $(DLRT_RELEASE) train $(EXP_DATA) --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
 	      --out $(FC_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
 	  done; \
 	done
 	$(DLRT_RELEASE) summarize $(FC_DIR)/dense-seed*.json $(foreach t,$(FC_TAUS),$(FC_DIR)/adaptive-tau$(t)-seed*.json) \
-	  --update-doc Docs/Experiments.md --marker $(FC_MARKER)
+	  --update-doc $(EXP_DOC) --marker $(FC_MARKER)
+	$(DLRT_RELEASE) plot $(FC_DIR)/dense-seed*.json $(foreach t,$(FC_TAUS),$(FC_DIR)/adaptive-tau$(t)-seed*.json) \
+	  --out-dir $(EXP_FIGURES) --name $(FC_MARKER)
+
+# Fixed-rank DLRT against "vanilla" factorised layers W = A·Bᵀ trained by the same optimizer on
+# A and B, from the same initial weights, with a dense baseline (784-500×4-10, SGD, batch 256).
+FIXED_RANKS  ?= $(if $(QUICK),10 20,10 20 40 80)
+FIXED_EPOCHS ?= $(if $(QUICK),1,10)
+FIXED_LR     ?= 0.01
+FIXED_SEEDS  ?= 1
+FIXED_DIR    ?= $(EXP_RESULTS)/table-fixed
+
+.PHONY: table-fixed
+table-fixed: exp-prep $(EXP_MNIST) ## fixed-rank DLRT vs vanilla factorised training (SGD) over ranks; table in Docs/Experiments.md
+	@mkdir -p $(FIXED_DIR)
+	@for seed in $(FIXED_SEEDS); do \
+	  $(DLRT_RELEASE) train $(EXP_DATA) --mode dense --optimizer sgd --lr $(FIXED_LR) --epochs $(FIXED_EPOCHS) \
+	    --seed $$seed --quiet --out $(FIXED_DIR)/dense-seed$$seed || exit 1; \
+	  for r in $(FIXED_RANKS); do for mode in fixed vanilla; do \
+	    $(DLRT_RELEASE) train $(EXP_DATA) --mode $$mode --start-rank $$r --optimizer sgd --lr $(FIXED_LR) \
+	      --epochs $(FIXED_EPOCHS) --seed $$seed --quiet --out $(FIXED_DIR)/$$mode-r$$r-seed$$seed || exit 1; \
+	  done; done; \
+	done
+	$(DLRT_RELEASE) summarize $(FIXED_DIR)/dense-seed*.json \
+	  $(foreach r,$(FIXED_RANKS),$(FIXED_DIR)/fixed-r$(r)-seed*.json $(FIXED_DIR)/vanilla-r$(r)-seed*.json) \
+	  --update-doc $(EXP_DOC) --marker table-fixed
+	$(DLRT_RELEASE) plot $(FIXED_DIR)/dense-seed*.json \
+	  $(foreach r,$(FIXED_RANKS),$(FIXED_DIR)/fixed-r$(r)-seed*.json $(FIXED_DIR)/vanilla-r$(r)-seed*.json) \
+	  --out-dir $(EXP_FIGURES) --name table-fixed
+
+# Seconds per batch against the rank (fixed-rank DLRT) and dense, 784-500×4-10, batch 256.
+TIMING_RANKS   ?= $(if $(QUICK),5 10 20,5 10 20 40 80 160 320)
+TIMING_BATCHES ?= $(if $(QUICK),3,30)
+
+.PHONY: timing
+timing: exp-prep ## time per batch (train, predict) against the rank and dense; table and figure in Docs/Experiments.md
+	$(DLRT_RELEASE) timing --ranks $(TIMING_RANKS) --batches $(TIMING_BATCHES) --out $(EXP_RESULTS)/timing \
+	  --plot $(EXP_FIGURES)/timing.svg --update-doc $(EXP_DOC) --marker timing
+

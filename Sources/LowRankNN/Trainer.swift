@@ -4,7 +4,8 @@ import MatrixManifold
 /// Trains a ``Network`` batch by batch with dynamical low-rank training (Schotthöfer et al.,
 /// "Low-rank lottery tickets", NeurIPS 2022): each batch is one step of an integrator of
 /// `LowRankIntegrators` with step size h = learning rate and the chosen optimizer as substep
-/// solver. Modes: `dense` (no low-rank layers), `fixed` (``BUG``), `adaptive` (``AdaptiveBUG``).
+/// solver. Modes: `dense` (no low-rank layers), `fixed` (``BUG``), `adaptive` (``AdaptiveBUG``),
+/// and the baseline `vanilla` (``FactorGradientFlow``: the optimizer on the factors of `A·Bᵀ`).
 ///
 /// One adaptive step costs two forward/backward passes: one for all K- and L-steps and the dense
 /// parameters, one for all S-steps in the augmented bases; then every hidden layer is truncated.
@@ -61,6 +62,7 @@ public struct Trainer<Scalar: NetworkScalar> {
   ) throws(TrainingError) -> any LowRankIntegrator<Scalar> {
     switch c.mode {
     case .dense, .fixed: return BUG(solver: solver)
+    case .vanilla: return FactorGradientFlow(solver: solver)
     case .adaptive:
       do {
         return AdaptiveBUG(solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank))
@@ -135,8 +137,11 @@ public struct Trainer<Scalar: NetworkScalar> {
         let r = state.blocks[block].rank
         block += 1
         evaluation += r * (n + m)
-        training +=
-          configuration.mode == .adaptive ? 4 * r * (n + m) + 8 * r * r : 2 * r * (n + m) + 3 * r * r
+        switch configuration.mode {
+        case .adaptive: training += 4 * r * (n + m) + 8 * r * r
+        case .vanilla: training += 2 * r * (n + m)
+        case .dense, .fixed: training += 2 * r * (n + m) + 3 * r * r
+        }
       } else {
         evaluation += n * m
         training += n * m

@@ -13,6 +13,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     case dense
     /// Hidden layers at a fixed rank (``startRank``), fixed-rank BUG.
     case fixed
+    /// Hidden layers factorised as `W = A·Bᵀ` at rank ``startRank`` and trained by the optimizer
+    /// directly on A and B (``FactorGradientFlow``): the "vanilla" low-rank baseline.
+    case vanilla
     /// Hidden layers with ranks chosen by the rank-adaptive BUG and relative tolerance ``tau``.
     case adaptive
   }
@@ -77,7 +80,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 ///
 /// - evaluation: a low-rank layer stores `K = U·S` and V, `r·(n + m)` numbers; a dense layer `n·m`;
 /// - training: a low-rank layer stores K, L, U, V (`2r·(n + m)`), the augmented bases Û, V̂
-///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed).
+///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed); a vanilla
+///   factorised layer its factors A, B and their gradients (`2r·(n + m)`).
 /// Compression is `1 − count/full`.
 public struct ParameterCounts: Codable, Sendable, Equatable {
   /// The dense network's weights.

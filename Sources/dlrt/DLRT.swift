@@ -6,6 +6,8 @@ struct DLRT: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dlrt",
     abstract: "Dynamical low-rank approximation of matrix ODEs and dynamical low-rank training.",
-    subcommands: [Train.self, Evaluate.self, Summarize.self, DataCommand.self, ODE.self]
+    subcommands: [
+      Train.self, Evaluate.self, Summarize.self, Plot.self, Timing.self, DataCommand.self, ODE.self,
+    ]
   )
 }

@@ -8,7 +8,7 @@ struct DataCommand: ParsableCommand {
     commandName: "data",
     abstract: "Check (and if allowed download) a data set: verified files in place, or how to provide them.")
 
-  @Argument(help: "mnist or fashion-mnist.")
+  @Argument(help: "mnist, fashion-mnist (or synthetic, which needs no files).")
   var dataset: DatasetChoice = .mnist
 
   @Option(help: "Directory for the IDX files (default: $DLRT_DATA, else data/).")
@@ -26,6 +26,8 @@ struct DataCommand: ParsableCommand {
     case .fashionMNIST:
       let train = try FashionMNIST.load(from: directory, split: .train)
       print("Fashion-MNIST available: \(train.count) training images")
+    case .synthetic:
+      print("synthetic data are generated on the fly; nothing to fetch")
     }
   }
 }

@@ -6,11 +6,16 @@ import Foundation
 enum DatasetChoice: String, ExpressibleByArgument, CaseIterable, Codable {
   case mnist
   case fashionMNIST = "fashion-mnist"
+  /// A generated MNIST-shaped stand-in (``SyntheticImages``) for runs without the real data.
+  case synthetic
 }
 
 /// Where the data comes from; shared by `train` and `evaluate`.
 struct DatasetOptions: ParsableArguments {
-  @Option(help: "Data set: mnist or fashion-mnist.")
+  @Option(
+    help:
+      "Data set: mnist, fashion-mnist, or synthetic (a generated MNIST-shaped stand-in, 10 000 training and 2 000 test samples, for runs without the real data; its accuracies say nothing about MNIST)."
+  )
   var dataset: DatasetChoice = .mnist
 
   @Option(help: "Directory with the IDX files (default: $DLRT_DATA, else data/).")
@@ -32,6 +37,11 @@ struct DatasetOptions: ParsableArguments {
       return (
         try FashionMNIST.load(from: directory, split: .train),
         try FashionMNIST.load(from: directory, split: .test)
+      )
+    case .synthetic:
+      return (
+        SyntheticImages.generate(count: 10_000, split: .train),
+        SyntheticImages.generate(count: 2_000, split: .test)
       )
     }
   }

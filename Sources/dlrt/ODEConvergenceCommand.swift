@@ -124,23 +124,3 @@ extension ODE {
     }
   }
 }
-
-/// Errors of the CLI's own file handling.
-struct CLIError: Error, CustomStringConvertible {
-  var description: String
-}
-
-/// Replaces the text between `<!-- BEGIN marker -->` and `<!-- END marker -->` in a file.
-func replaceRegion(in path: String, marker: String, with content: String) throws {
-  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-    throw CLIError(description: "cannot read \(path) to update its '\(marker)' region")
-  }
-  let begin = "<!-- BEGIN \(marker) -->", end = "<!-- END \(marker) -->"
-  guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
-    throw CLIError(
-      description: "\(path) has no region '\(begin)' … '\(end)'; add the two markers where the table belongs")
-  }
-  let updated = text[..<b.upperBound] + "\n" + content + "\n" + text[e.lowerBound...]
-  try ResultFiles.writeAtomically(Data(updated.utf8), to: path)
-  print("updated \(path) (\(marker))")
-}

@@ -25,6 +25,17 @@ enum ResultFiles {
     try writeAtomically(Data(csv.utf8), to: prefix + ".csv")
   }
 
+  /// Decodes a JSON result file, with an error that names the file and what was expected.
+  static func read<T: Decodable>(_ type: T.Type, from path: String, expected: String) throws -> T {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw CLIError(description: "cannot read \(path): \(error.localizedDescription)")
+    }
+    do { return try JSONDecoder().decode(type, from: data) } catch {
+      throw CLIError(description: "\(path) is not \(expected) (\(error))")
+    }
+  }
+
   /// Writes `data` to `path` through a temporary file and a rename, creating directories.
   static func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
@@ -32,4 +43,24 @@ enum ResultFiles {
       at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: url, options: .atomic)
   }
+}
+
+/// Errors of the CLI's own file handling.
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+}
+
+/// Replaces the text between `<!-- BEGIN marker -->` and `<!-- END marker -->` in a file.
+func replaceRegion(in path: String, marker: String, with content: String) throws {
+  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    throw CLIError(description: "cannot read \(path) to update its '\(marker)' region")
+  }
+  let begin = "<!-- BEGIN \(marker) -->", end = "<!-- END \(marker) -->"
+  guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
+    throw CLIError(
+      description: "\(path) has no region '\(begin)' … '\(end)'; add the two markers where the table belongs")
+  }
+  let updated = text[..<b.upperBound] + "\n" + content + "\n" + text[e.lowerBound...]
+  try ResultFiles.writeAtomically(Data(updated.utf8), to: path)
+  print("updated \(path) (\(marker))")
 }

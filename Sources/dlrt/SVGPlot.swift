@@ -18,6 +18,14 @@ struct SVGPlot {
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
   ]
 
+  /// A tick step of 1, 2 or 5 times a power of ten giving about five intervals over `span`.
+  static func niceStep(_ span: Double) -> Double {
+    let raw = span / 5
+    let decade = pow(10, floor(log10(raw)))
+    let mantissa = raw / decade
+    return decade * (mantissa < 1.5 ? 1 : mantissa < 3.5 ? 2 : mantissa < 7.5 ? 5 : 10)
+  }
+
   /// The SVG document.
   func render(width: Double = 640, height: Double = 420) -> String {
     let (left, right, top, bottom) = (70.0, 170.0, 40.0, 50.0)
@@ -30,9 +38,13 @@ struct SVGPlot {
     guard !finite.isEmpty else { return "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" }
     var (x0, x1) = (finite.map { tx($0.x) }.min()!, finite.map { tx($0.x) }.max()!)
     var (y0, y1) = (finite.map { ty($0.y) }.min()!, finite.map { ty($0.y) }.max()!)
-    if logY { (y0, y1) = (floor(y0), ceil(y1)) }
     if x1 == x0 { (x0, x1) = (x0 - 1, x1 + 1) }
     if y1 == y0 { (y0, y1) = (y0 - 1, y1 + 1) }
+    // Log axes span whole decades; linear ones widen to multiples of a 1-2-5 tick step.
+    let xStep = logX ? 1 : Self.niceStep(x1 - x0)
+    let yStep = logY ? 1 : Self.niceStep(y1 - y0)
+    (x0, x1) = (floor(x0 / xStep) * xStep, ceil(x1 / xStep) * xStep)
+    (y0, y1) = (floor(y0 / yStep) * yStep, ceil(y1 / yStep) * yStep)
     func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * plotW }
     func py(_ v: Double) -> Double { top + (1 - (ty(v) - y0) / (y1 - y0)) * plotH }
     func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
@@ -47,22 +59,22 @@ struct SVGPlot {
       <rect x="\(fmt(left))" y="\(fmt(top))" width="\(fmt(plotW))" height="\(fmt(plotH))" fill="none" stroke="#333"/>
 
       """
-    // Ticks: decades on log axes, five steps on linear ones.
-    func ticks(_ a: Double, _ b: Double, log: Bool) -> [Double] {
+    // Ticks: decades on log axes, multiples of the step on linear ones.
+    func ticks(_ a: Double, _ b: Double, log: Bool, step: Double) -> [Double] {
       if log { return stride(from: ceil(a), through: floor(b), by: 1).map { pow(10, $0) } }
-      return (0...4).map { a + (b - a) * Double($0) / 4 }
+      return stride(from: a, through: b + step / 2, by: step).map { $0 }
     }
     func label(_ v: Double, log: Bool) -> String {
       log ? "1e\(Int(log10(v).rounded()))" : String(format: "%.3g", v)
     }
-    for v in ticks(x0, x1, log: logX) {
+    for v in ticks(x0, x1, log: logX, step: xStep) {
       let x = px(v)
       svg +=
         "<line x1=\"\(fmt(x))\" y1=\"\(fmt(top))\" x2=\"\(fmt(x))\" y2=\"\(fmt(top + plotH))\" stroke=\"#ddd\"/>"
       svg +=
         "<text x=\"\(fmt(x))\" y=\"\(fmt(top + plotH + 16))\" text-anchor=\"middle\">\(label(v, log: logX))</text>\n"
     }
-    for v in ticks(y0, y1, log: logY) {
+    for v in ticks(y0, y1, log: logY, step: yStep) {
       let y = py(v)
       svg +=
         "<line x1=\"\(fmt(left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(y))\" stroke=\"#ddd\"/>"

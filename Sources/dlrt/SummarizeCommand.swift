@@ -24,19 +24,15 @@ struct Summarize: ParsableCommand {
   func run() throws {
     var groups: [(key: String, runs: [RunRecord])] = []
     for file in files {
-      let data: Data
-      do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-        throw CLIError(description: "cannot read \(file): \(error.localizedDescription)")
-      }
-      let record: RunRecord
-      do { record = try JSONDecoder().decode(RunRecord.self, from: data) } catch {
-        throw CLIError(description: "\(file) is not a result file of `dlrt train --out` (\(error))")
-      }
+      let record = try ResultFiles.read(RunRecord.self, from: file, expected: RunRecord.fileDescription)
       guard !record.epochs.isEmpty else { continue }
       var c = record.configuration
+      // Runs that differ in the seed only are one group.
       c.seed = 0
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = .sortedKeys
       let key =
-        "\(c.mode.rawValue) \(c.mode == .adaptive ? String(c.tau) : "") \(c.optimizer.rawValue) \(c.learningRate) \(record.epochs.count) \(record.dataset) \(c.architecture)"
+        String(decoding: try encoder.encode(c), as: UTF8.self) + " \(record.epochs.count) \(record.dataset)"
       if let i = groups.firstIndex(where: { $0.key == key }) {
         groups[i].runs.append(record)
       } else {
@@ -44,8 +40,8 @@ struct Summarize: ParsableCommand {
       }
     }
     var table =
-      "| mode | τ | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
-    table += "|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|\n"
+      "| mode | τ | rank | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
+    table += "|---|--:|--:|---|--:|--:|--:|--:|---|--:|--:|--:|\n"
     for (_, runs) in groups {
       let c = runs[0].configuration
       let lasts = runs.map { $0.epochs.last! }
@@ -61,7 +57,7 @@ struct Summarize: ParsableCommand {
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
       table +=
-        "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(c.optimizer.rawValue) | \(c.learningRate) | "
+        "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
         + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
         + "\(ranks.isEmpty ? "-" : ranks.map(String.init).joined(separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "
@@ -69,5 +65,14 @@ struct Summarize: ParsableCommand {
     }
     print(table, terminator: "")
     if let updateDoc { try replaceRegion(in: updateDoc, marker: marker, with: table) }
+  }
+
+  /// The rank setting: "start–max" (adaptive), the rank (fixed, vanilla), "-" (dense).
+  private func rankColumn(_ c: TrainingConfiguration) -> String {
+    switch c.mode {
+    case .dense: "-"
+    case .fixed, .vanilla: "\(c.startRank)"
+    case .adaptive: "\(c.startRank)–\(c.maxRank)"
+    }
   }
 }

@@ -17,7 +17,16 @@ struct EpochRecord: Codable {
   var samplesPerSecond: Double
 }
 
-/// The result file: the exact configuration, the machine, and every epoch.
+/// A sample of the training curve after the first batch and every few batches after that: the
+/// batch loss and the ranks after it.
+struct TracePoint: Codable {
+  var step: Int
+  var loss: Double
+  var ranks: [Int]
+}
+
+/// The result file: the exact configuration, the machine, every epoch, and a trace of batch
+/// losses and ranks (absent in files of earlier versions).
 struct RunRecord: Codable {
   var configuration: TrainingConfiguration
   var dataset: String
@@ -25,6 +34,25 @@ struct RunRecord: Codable {
   var trainSamples: Int
   var machine: String
   var epochs: [EpochRecord]
+  var trace: [TracePoint]? = nil
+  /// Batches between two trace points.
+  var traceInterval: Int? = nil
+
+  /// What error messages call such a file.
+  static let fileDescription = "a result file of `dlrt train --out`"
+
+  /// A short label for plots and tables: "dense", "τ=0.05", "fixed r=20", "vanilla r=20".
+  var label: String {
+    let c = configuration
+    switch c.mode {
+    case .dense: return "dense"
+    case .adaptive: return "τ=\(c.tau)"
+    case .fixed, .vanilla: return "\(c.mode.rawValue) r=\(c.startRank)"
+    }
+  }
+
+  /// Batches per epoch (the last may be partial).
+  var batchesPerEpoch: Int { (trainSamples + configuration.batchSize - 1) / configuration.batchSize }
 }
 
 /// Drives epochs of a ``Trainer`` over batches, with progress output and result files.
@@ -35,6 +63,8 @@ struct TrainingRun {
   var out: String?
   var save: String?
   var quiet: Bool
+  /// Batches between two ``TracePoint``s of the result file.
+  var traceInterval = 10
 
   func execute(train: LabeledImages, test: LabeledImages) throws {
     var trainer = try Trainer<Float>(configuration: configuration)
@@ -43,13 +73,13 @@ struct TrainingRun {
     let progress = Progress(enabled: !quiet && isatty(STDOUT_FILENO) != 0)
     var record = RunRecord(
       configuration: configuration, dataset: dataset.rawValue, threads: threads, trainSamples: train.count,
-      machine: machineDescription(), epochs: [])
+      machine: machineDescription(), epochs: [], trace: [], traceInterval: traceInterval)
     let c = configuration
     print(
       "training \(c.architecture.map(String.init).joined(separator: "-")) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
         + (c.mode == .adaptive
           ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)"
-          : c.mode == .fixed ? " rank \(c.startRank)" : "")
+          : c.mode == .fixed || c.mode == .vanilla ? " rank \(c.startRank)" : "")
         + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads"
     )
     for epoch in 1...c.epochs {
@@ -58,6 +88,9 @@ struct TrainingRun {
       let start = Date()
       while batches.next() {
         let result = try trainer.step(features: batches.features, labels: batches.labels)
+        if trainer.steps == 1 || trainer.steps % traceInterval == 0 {
+          record.trace?.append(TracePoint(step: trainer.steps, loss: result.loss, ranks: result.ranks))
+        }
         lossSum += result.loss * Double(result.count)
         correct += result.correct
         seen += result.count

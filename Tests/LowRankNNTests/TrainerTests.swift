@@ -46,7 +46,7 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
   @Test(arguments: [
     (TrainingConfiguration.Mode.dense, TrainingConfiguration.Optimizer.sgd), (.fixed, .sgd),
     (.adaptive, .sgd),
-    (.adaptive, .momentum), (.adaptive, .adam),
+    (.adaptive, .momentum), (.adaptive, .adam), (.vanilla, .sgd), (.vanilla, .adam),
   ])
   func learnsSyntheticProblem(mode: TrainingConfiguration.Mode, optimizer: TrainingConfiguration.Optimizer)
     throws

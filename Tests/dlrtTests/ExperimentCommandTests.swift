@@ -1,0 +1,132 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LowRankNN
+import Testing
+
+@testable import dlrt
+
+/// The commands behind the experiment targets: `timing`, `plot`, `summarize` over modes and ranks,
+/// and the generated data set they fall back on.
+@Suite struct ExperimentCommandTests {
+  func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlrt-exp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  func train(_ out: String, _ extra: [String]) throws {
+    var command = try DLRT.parseAsRoot(
+      [
+        "train", "--dataset", "synthetic", "--train-samples", "300", "--arch", "784-32-32-10", "--batch",
+        "50",
+        "--epochs", "2", "--threads", "1", "--quiet", "--out", out,
+      ] + extra)
+    try command.run()
+  }
+
+  /// One timing row per configuration with the parameter counts of the reference definitions,
+  /// a table in the marked region of a document, a figure with one line per series.
+  @Test func timingWritesRowsTableAndFigure() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let doc = dir.appendingPathComponent("doc.md").path
+    try "before\n<!-- BEGIN timing -->\nold\n<!-- END timing -->\nafter\n".write(
+      toFile: doc, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("timing").path
+    let plot = dir.appendingPathComponent("timing.svg").path
+    var command = try DLRT.parseAsRoot([
+      "timing", "--arch", "64-32-32-10", "--ranks", "2", "4", "8", "--batch", "16", "--batches", "2",
+      "--warmup",
+      "1", "--threads", "1", "--out", out, "--plot", plot, "--update-doc", doc,
+    ])
+    try command.run()
+    let record = try ResultFiles.read(TimingRecord.self, from: out + ".json", expected: "timing")
+    #expect(record.rows.map(\.rank) == [nil, 2, 4, 8])
+    // Evaluation parameters: r·(in + out) per low-rank layer, the 32×10 classifier dense.
+    #expect(
+      record.rows.map(\.parameters) == [64 * 32 + 32 * 32 + 320] + [2, 4, 8].map { $0 * (96 + 64) + 320 })
+    #expect(record.rows.allSatisfy { $0.trainSecondsPerBatch > 0 && $0.predictSecondsPerBatch > 0 })
+    let text = try String(contentsOfFile: doc, encoding: .utf8)
+    #expect(text.hasPrefix("before\n") && text.hasSuffix("after\n") && !text.contains("old"))
+    #expect(text.contains("| fixed | 8 |") && text.contains("Least-squares line"))
+    let svg = try String(contentsOfFile: plot, encoding: .utf8)
+    #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
+
+    for bad in [
+      ["timing", "--arch", "64-32-10", "--ranks", "33"], ["timing", "--arch", "64-10"],
+      ["timing", "--batches", "0"],
+    ] {
+      #expect(throws: (any Error).self, "\(bad)") { _ = try DLRT.parseAsRoot(bad) }
+    }
+  }
+
+  /// Runs that differ in mode or rank are separate rows; seeds of one setting are one row.
+  /// Plots: loss, accuracy, one rank figure per low-rank run, accuracy against compression.
+  @Test func summarizeAndPlotTrainingRuns() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = { (name: String) in dir.appendingPathComponent(name).path }
+    try train(path("dense"), ["--mode", "dense"])
+    for (mode, rank, seed) in [("fixed", 4, 1), ("fixed", 8, 1), ("vanilla", 4, 1), ("vanilla", 4, 2)] {
+      try train(
+        path("\(mode)-r\(rank)-s\(seed)"),
+        [
+          "--mode", mode, "--start-rank", "\(rank)", "--optimizer", "sgd", "--lr", "0.05", "--seed",
+          "\(seed)",
+        ])
+    }
+    let files = ["dense", "fixed-r4-s1", "fixed-r8-s1", "vanilla-r4-s1", "vanilla-r4-s2"].map {
+      path($0 + ".json")
+    }
+    let record = try ResultFiles.read(RunRecord.self, from: files[1], expected: "run")
+    // 300 samples in batches of 50, two epochs: trace points after batch 1 and every 10 batches.
+    #expect(record.trace?.map(\.step) == [1, 10])
+    #expect(record.trace?.first?.ranks == [4, 4])
+
+    let doc = path("doc.md")
+    try "<!-- BEGIN t -->\n<!-- END t -->\n".write(toFile: doc, atomically: true, encoding: .utf8)
+    var summarize = try DLRT.parseAsRoot(["summarize"] + files + ["--update-doc", doc, "--marker", "t"])
+    try summarize.run()
+    let rows = try String(contentsOfFile: doc, encoding: .utf8).split(separator: "\n").filter {
+      $0.hasPrefix("| dense") || $0.hasPrefix("| fixed") || $0.hasPrefix("| vanilla")
+    }
+    #expect(rows.count == 4, "\(rows)")
+    #expect(rows.contains { $0.hasPrefix("| vanilla | - | 4 |") && $0.contains("| 2 |") })
+
+    var plot = try DLRT.parseAsRoot(["plot"] + files + ["--out-dir", path("figures"), "--name", "fx"])
+    try plot.run()
+    let written = try FileManager.default.contentsOfDirectory(atPath: path("figures")).sorted()
+    #expect(
+      written == [
+        "fx-accuracy-vs-compression.svg", "fx-accuracy.svg", "fx-loss.svg", "fx-ranks-fixed-r4-s1.svg",
+        "fx-ranks-fixed-r8-s1.svg", "fx-ranks-vanilla-r4-s1.svg", "fx-ranks-vanilla-r4-s2.svg",
+      ])
+    let tradeoff = try String(contentsOfFile: path("figures/fx-accuracy-vs-compression.svg"), encoding: .utf8)
+    #expect(tradeoff.contains(">dense<") && tradeoff.contains(">fixed<") && tradeoff.contains(">vanilla<"))
+
+    var notAResult = try DLRT.parseAsRoot(["plot", path("dense.csv")])
+    #expect(throws: CLIError.self) { try notAResult.run() }
+  }
+
+  /// The generated stand-in: MNIST's shape, balanced labels, pixels in [0, 1], reproducible, and
+  /// train and test draws that differ.
+  @Test func syntheticImagesAreReproducibleAndMNISTShaped() {
+    let a = SyntheticImages.generate(count: 50, split: .train)
+    #expect(a == SyntheticImages.generate(count: 50, split: .train))
+    #expect(a != SyntheticImages.generate(count: 50, split: .test))
+    #expect(a.featureCount == 784 && a.classCount == 10 && a.imageShape == [28, 28])
+    #expect((0..<10).allSatisfy { c in a.labels.filter { $0 == c }.count == 5 })
+    #expect(a.images.elements.allSatisfy { (0...1).contains($0) })
+  }
+
+  /// Ticks: 1-2-5 steps giving about five intervals; a line fit recovers an exact line.
+  @Test func plotTicksAndLineFit() {
+    #expect(SVGPlot.niceStep(10) == 2)
+    #expect(SVGPlot.niceStep(100) == 20)
+    #expect(abs(SVGPlot.niceStep(0.3) - 0.05) < 1e-15)
+    #expect(SVGPlot.niceStep(40) == 10)
+    let fit = Timing.linearFit([(1, 5), (2, 7), (4, 11), (8, 19)])
+    #expect(abs(fit.a - 3) < 1e-12 && abs(fit.b - 2) < 1e-12 && abs(fit.r2 - 1) < 1e-12)
+  }
+}
