@@ -8,7 +8,7 @@ struct Plot: ParsableCommand {
     discussion: """
       From training results (<out>.json of `dlrt train`): <name>-loss.svg (training loss over the epochs), \
       <name>-accuracy.svg (test accuracy per epoch), <name>-ranks-<run>.svg (rank of every low-rank layer over \
-      training, one figure per run with low-rank layers) and, for two runs or more, \
+      training, one figure per rank-adaptive run) and, for two runs or more, \
       <name>-accuracy-vs-compression.svg (final test accuracy against the compression at evaluation). \
       From a timing result (`dlrt timing --out`): <name>-timing.svg.
       """)
@@ -76,7 +76,8 @@ struct Plot: ParsableCommand {
         ? record.epochs.map { (Double($0.epoch), $0.ranks) }
         : trace.map { (Double($0.step) / perEpoch, $0.ranks) }
       let layers = layerRanks.first?.1.count ?? 0
-      if layers > 0 {
+      // Fixed-rank and vanilla runs keep their ranks: nothing to draw.
+      if layers > 0, record.configuration.mode == .adaptive {
         var ranks = SVGPlot(title: "Ranks, \(label)", xLabel: "epoch", yLabel: "rank")
         for l in 0..<layers {
           ranks.series.append(

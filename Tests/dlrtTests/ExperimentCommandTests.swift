@@ -68,6 +68,8 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = { (name: String) in dir.appendingPathComponent(name).path }
     try train(path("dense"), ["--mode", "dense"])
+    try train(
+      path("adaptive"), ["--mode", "adaptive", "--tau", "0.2", "--start-rank", "8", "--max-rank", "16"])
     for (mode, rank, seed) in [("fixed", 4, 1), ("fixed", 8, 1), ("vanilla", 4, 1), ("vanilla", 4, 2)] {
       try train(
         path("\(mode)-r\(rank)-s\(seed)"),
@@ -76,10 +78,10 @@ import Testing
           "\(seed)",
         ])
     }
-    let files = ["dense", "fixed-r4-s1", "fixed-r8-s1", "vanilla-r4-s1", "vanilla-r4-s2"].map {
+    let files = ["dense", "adaptive", "fixed-r4-s1", "fixed-r8-s1", "vanilla-r4-s1", "vanilla-r4-s2"].map {
       path($0 + ".json")
     }
-    let record = try ResultFiles.read(RunRecord.self, from: files[1], expected: "run")
+    let record = try ResultFiles.read(RunRecord.self, from: files[2], expected: "run")
     // 300 samples in batches of 50, two epochs: trace points after batch 1 and every 10 batches.
     #expect(record.trace?.map(\.step) == [1, 10])
     #expect(record.trace?.first?.ranks == [4, 4])
@@ -90,8 +92,9 @@ import Testing
     try summarize.run()
     let rows = try String(contentsOfFile: doc, encoding: .utf8).split(separator: "\n").filter {
       $0.hasPrefix("| dense") || $0.hasPrefix("| fixed") || $0.hasPrefix("| vanilla")
+        || $0.hasPrefix("| adaptive")
     }
-    #expect(rows.count == 4, "\(rows)")
+    #expect(rows.count == 5, "\(rows)")
     #expect(rows.contains { $0.hasPrefix("| vanilla | - | 4 |") && $0.contains("| 2 |") })
 
     var plot = try DLRT.parseAsRoot(["plot"] + files + ["--out-dir", path("figures"), "--name", "fx"])
@@ -99,11 +102,12 @@ import Testing
     let written = try FileManager.default.contentsOfDirectory(atPath: path("figures")).sorted()
     #expect(
       written == [
-        "fx-accuracy-vs-compression.svg", "fx-accuracy.svg", "fx-loss.svg", "fx-ranks-fixed-r4-s1.svg",
-        "fx-ranks-fixed-r8-s1.svg", "fx-ranks-vanilla-r4-s1.svg", "fx-ranks-vanilla-r4-s2.svg",
+        "fx-accuracy-vs-compression.svg", "fx-accuracy.svg", "fx-loss.svg", "fx-ranks-adaptive.svg",
       ])
     let tradeoff = try String(contentsOfFile: path("figures/fx-accuracy-vs-compression.svg"), encoding: .utf8)
-    #expect(tradeoff.contains(">dense<") && tradeoff.contains(">fixed<") && tradeoff.contains(">vanilla<"))
+    for mode in ["dense", "adaptive", "fixed", "vanilla"] { #expect(tradeoff.contains(">\(mode)<")) }
+    let ranks = try String(contentsOfFile: path("figures/fx-ranks-adaptive.svg"), encoding: .utf8)
+    #expect(ranks.contains(">low-rank layer 1<") && ranks.contains(">low-rank layer 2<"))
 
     var notAResult = try DLRT.parseAsRoot(["plot", path("dense.csv")])
     #expect(throws: CLIError.self) { try notAResult.run() }
