@@ -12,7 +12,9 @@ let package = Package(
     .executable(name: "dlrt", targets: ["dlrt"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Documentation only (`make docs`): adds the `generate-documentation` command, no code.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
     // C libraries, provided by Debian: libopenblas-dev liblapack-dev liblapacke-dev zlib1g-dev.

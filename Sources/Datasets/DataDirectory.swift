@@ -11,7 +11,9 @@ public enum DataDirectory {
   /// The data directory: `explicit` (e.g. `--data-dir`) if given, else `$DLRT_DATA`, else `data/`.
   ///
   /// Empty strings count as not given; a leading `~` is expanded.
-  /// - Parameter environment: the process environment; tests pass their own.
+  /// - Parameters:
+  ///   - explicit: the directory given on the command line, if any.
+  ///   - environment: the process environment; tests pass their own.
   public static func resolve(
     explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> URL {

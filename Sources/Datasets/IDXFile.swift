@@ -39,7 +39,9 @@ public struct IDXFile: Sendable, Equatable {
 
   /// Parses the uncompressed content of an IDX file.
   ///
-  /// - Parameter source: the file name used in error messages.
+  /// - Parameters:
+  ///   - content: the bytes of the file, already decompressed.
+  ///   - source: the file name used in error messages.
   /// - Throws: ``DatasetError`` for a bad magic number, an unsupported type code, zero dimensions,
   ///   a truncated header, or a data length other than the product of the dimensions.
   public init(parsing content: [UInt8], source: String) throws(DatasetError) {
@@ -91,7 +93,9 @@ public struct IDXFile: Sendable, Equatable {
 
   /// Writes the file atomically (temporary file in the same directory, then rename).
   ///
-  /// - Parameter compressed: write gzip (as the `.gz` downloads are) instead of raw IDX.
+  /// - Parameters:
+  ///   - url: where to write.
+  ///   - compressed: write gzip (as the `.gz` downloads are) instead of raw IDX.
   /// - Throws: ``DatasetError/unwritableFile(path:reason:)``.
   public func write(to url: URL, compressed: Bool = false) throws(DatasetError) {
     let content = encoded()

@@ -20,6 +20,8 @@ extension IDXImageDataset {
   ///    how to provide the files (`make data`, `--data-dir`, `DLRT_DATA`).
   ///
   /// - Parameters:
+  ///   - directory: where the files are looked for and written.
+  ///   - download: whether missing files may be fetched from the mirrors.
   ///   - timeout: seconds without progress before a request is abandoned (keep it short: an
   ///     unreachable mirror should fail fast).
   ///   - log: receives one line per action (found, downloading, verified, failed).

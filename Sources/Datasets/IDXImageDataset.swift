@@ -168,8 +168,11 @@ public enum MNIST {
 
   /// Loads one split from `directory` (or its `mnist` subdirectory), raw or `.gz` files.
   ///
-  /// - Parameter verifyChecksums: compare the SHA-256 of each file's uncompressed content with the
-  ///   published digest before use (default on).
+  /// - Parameters:
+  ///   - directory: the data directory.
+  ///   - split: training or test files.
+  ///   - verifyChecksums: compare the SHA-256 of each file's uncompressed content with the
+  ///     published digest before use (default on).
   /// - Throws: ``DatasetError``; a missing file's message says how to get it (`make data`).
   public static func load(
     from directory: URL, split: DatasetSplit, verifyChecksums: Bool = true

@@ -46,8 +46,12 @@ public struct LabeledImages: Sendable, Equatable {
   /// A dataset from an IDX image file (`count × rows × columns …`) and an IDX label file (`count`).
   ///
   /// - Parameters:
+  ///   - images: the parsed image file.
+  ///   - labels: the parsed label file.
+  ///   - classCount: the number of classes; labels must be in `0..<classCount`.
   ///   - imageShape: the required shape of one image; nil accepts any.
-  ///   - imagesSource, labelsSource: the file names used in error messages.
+  ///   - imagesSource: the image file's name, used in error messages.
+  ///   - labelsSource: the label file's name, used in error messages.
   /// - Throws: ``DatasetError`` when the dimensions are wrong, the counts differ, or a label is
   ///   outside `0..<classCount`.
   public init(

@@ -8,6 +8,7 @@ public struct DenseMatrixField<Scalar: BLASScalar>: LowRankVectorField, Sendable
   /// The right-hand side.
   public let f: @Sendable (Double, Matrix<Scalar>) -> Matrix<Scalar>
 
+  /// The field `F(t, Y) = f(t, Y)`.
   public init(_ f: @escaping @Sendable (Double, Matrix<Scalar>) -> Matrix<Scalar>) { self.f = f }
 
   public mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
@@ -27,6 +28,7 @@ public struct LowRankDerivativeField<Scalar: BLASScalar>: FactoredMatrixField, S
   /// Returns `(P, Q)` with `Ȧ(t) = P·Qᵀ`.
   public let derivative: @Sendable (Double) -> (p: Matrix<Scalar>, q: Matrix<Scalar>)
 
+  /// The field `F(t, Y) = P(t)·Q(t)ᵀ` with `(P, Q) = derivative(t)`.
   public init(_ derivative: @escaping @Sendable (Double) -> (p: Matrix<Scalar>, q: Matrix<Scalar>)) {
     self.derivative = derivative
   }

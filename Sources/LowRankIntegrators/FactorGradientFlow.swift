@@ -9,18 +9,22 @@ import MatrixManifold
 /// the manifold of rank-r matrices, and its result depends on how Y is split into A and B.
 ///
 /// The factors A and B are this integrator's own state, kept between steps. The state it
-/// writes back is an ordinary ``LowRankMatrix`` with orthonormal bases (`A = Q_A·R_A`,
+/// writes back is an ordinary `LowRankMatrix` with orthonormal bases (`A = Q_A·R_A`,
 /// `B = Q_B·R_B`, `Y = Q_A·(R_A·R_Bᵀ)·Q_Bᵀ`). When a block arrives that this integrator did not
 /// write (the first step, or a state changed in between), it is split in balanced form:
 /// `S = P·Σ·Qᵀ`, `A = U·P·Σ^½`, `B = V·Q·Σ^½` (spectral initialisation of factorised layers).
 /// The rank never changes. Dense parameters move with the factors, from the same evaluation.
 public struct FactorGradientFlow<Solver: SubstepSolver>: LowRankIntegrator {
+  /// The element type.
   public typealias Scalar = Solver.Scalar
+  /// The optimizer (or ODE solver) applied to the factors and the dense parameters.
   public var solver: Solver
   /// Per block: the factors A, B and the state block they were written as.
   private var factors: [(a: Matrix<Scalar>, b: Matrix<Scalar>, written: LowRankMatrix<Scalar>)] = []
 
+  /// The flow advanced by `solver`.
   public init(solver: Solver) { self.solver = solver }
+  /// "factor-gradient-flow".
   public var name: String { "factor-gradient-flow" }
 
   public mutating func step<Field: LowRankVectorField<Scalar>>(

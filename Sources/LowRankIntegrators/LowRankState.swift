@@ -7,6 +7,7 @@ public struct LowRankState<Scalar: BLASScalar>: Sendable, Equatable {
   /// Dense parameters evolved alongside (empty for matrix ODEs).
   public var dense: [Matrix<Scalar>]
 
+  /// A state of factored blocks and dense parameters.
   public init(blocks: [LowRankMatrix<Scalar>], dense: [Matrix<Scalar>] = []) {
     self.blocks = blocks
     self.dense = dense

@@ -2,6 +2,7 @@ import MatrixManifold
 
 /// A linear map on matrices applied column by column: `X ↦ A·X` and `X ↦ Aᵀ·X`.
 public protocol LinearOperator<Scalar>: Sendable {
+  /// The element type.
   associatedtype Scalar: BLASScalar
   /// Dimension n of the n×n operator.
   var dimension: Int { get }
@@ -13,7 +14,9 @@ public protocol LinearOperator<Scalar>: Sendable {
 
 /// A dense n×n operator (GEMM).
 public struct DenseOperator<Scalar: BLASScalar>: LinearOperator {
+  /// The n×n matrix A.
   public let matrix: Matrix<Scalar>
+  /// The operator of a square matrix.
   public init(_ matrix: Matrix<Scalar>) {
     precondition(matrix.rows == matrix.columns, "DenseOperator needs a square matrix, got \(matrix.shape)")
     self.matrix = matrix
@@ -28,6 +31,7 @@ public struct TridiagonalOperator<Scalar: BLASScalar>: LinearOperator {
   /// Sub-diagonal (n−1), diagonal (n), super-diagonal (n−1).
   public let lower: [Scalar], diagonal: [Scalar], upper: [Scalar]
 
+  /// The operator with these diagonals; the off-diagonals have one entry less than the diagonal.
   public init(lower: [Scalar], diagonal: [Scalar], upper: [Scalar]) {
     precondition(
       lower.count == Swift.max(0, diagonal.count - 1) && upper.count == lower.count,
@@ -97,6 +101,7 @@ public struct StructuredMatrixField<Scalar: BLASScalar>: FactoredMatrixField, Se
   /// Low-rank source `(P(t), Q(t))` with `G(t) = P·Qᵀ`, or nil for zero.
   public let source: (@Sendable (Double) -> (p: Matrix<Scalar>, q: Matrix<Scalar>))?
 
+  /// The field `A·Y + Y·Bᵀ + G(t)`; nil parts are zero.
   public init(
     left: (any LinearOperator<Scalar>)?, right: (any LinearOperator<Scalar>)?,
     source: (@Sendable (Double) -> (p: Matrix<Scalar>, q: Matrix<Scalar>))? = nil

@@ -19,6 +19,7 @@ public struct ParameterKey: Sendable, Hashable, CustomStringConvertible {
   /// Factor kind.
   public var factor: Factor
 
+  /// The key of `factor` of block (or dense parameter) `index`.
   public init(_ factor: Factor, _ index: Int) {
     self.factor = factor
     self.index = index
@@ -38,6 +39,7 @@ public typealias SubstepRate<Scalar: BLASScalar> =
 /// Solves the small matrix ODEs of the K-, L- and S-steps over one step: explicit Euler,
 /// classical Runge–Kutta, or (for training) an optimizer step seen as a preconditioned Euler step.
 public protocol SubstepSolver<Scalar> {
+  /// The element type.
   associatedtype Scalar: BLASScalar
   /// Advances `x` from t to t + h for `x' = rate(t, x)`; `keys` names each entry of `x`.
   mutating func advance(
@@ -59,6 +61,7 @@ extension SubstepSolver {
 /// Explicit Euler: `x₁ = x₀ + h·g(t₀, x₀)`. One evaluation; first order.
 /// For training with h = learning rate this is plain SGD.
 public struct ExplicitEuler<Scalar: BLASScalar>: SubstepSolver, Sendable {
+  /// The method (it has no parameters).
   public init() {}
   public mutating func advance(
     _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,
@@ -71,6 +74,7 @@ public struct ExplicitEuler<Scalar: BLASScalar>: SubstepSolver, Sendable {
 
 /// The classical fourth-order Runge–Kutta method (Kutta 1901). Four evaluations; fourth order.
 public struct RungeKutta4<Scalar: BLASScalar>: SubstepSolver, Sendable {
+  /// The method (it has no parameters).
   public init() {}
   public mutating func advance(
     _ x: inout [Matrix<Scalar>], keys: [ParameterKey], from t: Double, by h: Double,

@@ -59,6 +59,7 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
   /// Output, optional: an objective value at this point (for training, the batch loss).
   public var objective: Double?
 
+  /// A request at time t for the given blocks and dense parameters.
   public init(time: Double, blocks: [Block], dense: [Matrix<Scalar>] = [], wantsDenseRates: Bool = false) {
     self.time = time
     self.blocks = blocks
@@ -74,6 +75,7 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
 /// so does a neural network, whose F is minus the loss gradient (dynamical low-rank training,
 /// Schotthöfer et al. 2022). Every integrator is written once, against this protocol.
 public protocol LowRankVectorField<Scalar> {
+  /// The element type.
   associatedtype Scalar: BLASScalar
   /// Fills the outputs of `evaluation` (see ``FieldEvaluation``).
   /// - Throws: when F cannot be evaluated (for example NaN in a network's loss).

@@ -97,6 +97,7 @@ extension LowRankMatrix {
   ///   - basisU: Û, n×k with orthonormal columns.
   ///   - core: Ŝ, k×l.
   ///   - basisV: V̂, m×l with orthonormal columns.
+  ///   - policy: chooses the rank r₁ from the singular values of Ŝ.
   /// - Throws: what ``Matrix/svd()`` throws (for example when Ŝ contains NaN).
   /// - Complexity: `O(k³ + (n + m)·k·r₁)`.
   public static func truncate(

@@ -23,30 +23,38 @@ extension Matrix {
     withUnsafeMutableBufferPointer { p in Scalar.fill(p, with: value) }
   }
 
+  /// The entrywise sum; the shapes must agree.
   public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
     var sum = lhs
     sum.add(rhs)
     return sum
   }
 
+  /// The entrywise difference; the shapes must agree.
   public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
     var difference = lhs
     difference.add(rhs, scaledBy: -1)
     return difference
   }
 
+  /// The negated matrix.
   public static prefix func - (x: Matrix) -> Matrix { x * -1 }
 
+  /// The matrix scaled by α.
   public static func * (x: Matrix, alpha: Scalar) -> Matrix {
     var scaled = x
     scaled.scale(by: alpha)
     return scaled
   }
 
+  /// The matrix scaled by α.
   public static func * (alpha: Scalar, x: Matrix) -> Matrix { x * alpha }
 
+  /// Adds `rhs` in place (BLAS `axpy`).
   public static func += (lhs: inout Matrix, rhs: Matrix) { lhs.add(rhs) }
+  /// Subtracts `rhs` in place (BLAS `axpy`).
   public static func -= (lhs: inout Matrix, rhs: Matrix) { lhs.add(rhs, scaledBy: -1) }
+  /// Scales in place by α (BLAS `scal`).
   public static func *= (lhs: inout Matrix, alpha: Scalar) { lhs.scale(by: alpha) }
 
   /// Entrywise (Hadamard) product.

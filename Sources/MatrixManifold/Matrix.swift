@@ -131,8 +131,11 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
 
 /// The shape of a matrix.
 public struct Shape: Sendable, Hashable, CustomStringConvertible {
+  /// Number of rows.
   public var rows: Int
+  /// Number of columns.
   public var columns: Int
+  /// The shape rows×columns.
   public init(rows: Int, columns: Int) {
     self.rows = rows
     self.columns = columns

@@ -58,6 +58,7 @@ public struct MatrixView<Scalar: BLASScalar>: Sendable {
 
 /// Anything that can be read as a dense column-major block: a ``Matrix`` or a ``MatrixView``.
 public protocol MatrixViewConvertible<Scalar> {
+  /// The element type.
   associatedtype Scalar: BLASScalar
   /// The whole operand as a view.
   var view: MatrixView<Scalar> { get }

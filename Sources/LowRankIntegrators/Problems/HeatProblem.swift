@@ -8,17 +8,24 @@ import MatrixManifold
 /// Exact solution in L's eigenbasis (`L = Q·Λ·Qᵀ`, `Ỹ = QᵀYQ`, computed with `syevd`):
 /// `Ỹ_ij(t) = e^{μt}·Ỹ_ij(0) + G̃_ij·(e^{μt} − 1)/μ` with `μ = λ_i + λ_j`.
 public struct HeatProblem: MatrixODEProblem {
+  /// The size n of the n×n solution.
   public let n: Int
+  /// L = c·tridiag(1, −2, 1).
   public let laplacian: TridiagonalOperator<Double>
   /// The source `G = P·Qᵀ`.
   public let source: (p: Matrix<Double>, q: Matrix<Double>)
+  /// Y(0), with the singular values given at initialisation.
   public let initialValue: LowRankMatrix<Double>
   private let eigenvalues: [Double]
   private let eigenvectors: Matrix<Double>
 
+  /// The problem of size n with seeded data.
+  ///
   /// - Parameters:
+  ///   - n: the size of Y (n×n).
   ///   - scale: c; RK4 substeps are stable for `h·8c ≲ 2.7`.
   ///   - smoothData: low-frequency sines (fast singular-value decay) or Gaussian data.
+  ///   - seed: seed of the data (SplitMix64).
   ///   - initialSingularValues: singular values of Y(0).
   public init(
     n: Int = 32, scale: Double = 0.25, seed: UInt64 = 7, smoothData: Bool = true,

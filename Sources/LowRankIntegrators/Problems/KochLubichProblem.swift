@@ -11,12 +11,14 @@ import MatrixManifold
 /// `e^{tW} = Q·blockdiag(rotations by θt)·Qᵀ` is exact, and
 /// `Ȧ = (W₁ + I)·A + A·W₂ = [(W₁+I)·E₁·eᵗD, E₁·eᵗD]·[E₂ᵀ, (E₂·W₂)ᵀ]ᵀ` with `E_k = e^{tW_k}`.
 public struct KochLubichProblem: MatrixODEProblem {
+  /// The size n of the n×n matrices.
   public let n: Int
   private let q1, q2: Matrix<Double>
   private let theta1, theta2: [Double]
   /// The rank of the initial value (the best rank-r approximation of A(0) = D).
   public let rank: Int
 
+  /// The problem of size n at rank `rank`; `seed` draws Q₁, Q₂ and the angles θ.
   public init(n: Int = 100, rank: Int = 10, seed: UInt64 = 2007) {
     precondition(n >= 2 && rank >= 1 && rank <= n, "KochLubichProblem: n \(n), rank \(rank)")
     self.n = n

@@ -5,6 +5,7 @@ import MatrixManifold
 /// Projector splitting and BUG reproduce A(t) exactly here (Lubich & Oseledets 2014, Thm. 4.1;
 /// Ceruti & Lubich 2022, Thm. 4.1), and Ȧ is linear in t so RK4 substeps are exact.
 public struct LinearFactorsProblem: MatrixODEProblem {
+  /// The data U₀ (n×r, orthonormal), U₁ (n×r), S (r×r), V₀ (m×r, orthonormal), V₁ (m×r).
   public let u0, u1, s, v0, v1: Matrix<Double>
 
   /// Random data: orthonormal U₀, V₀, Gaussian U₁, V₁ with standard deviation 0.3, S = diag(1/i).
