@@ -29,6 +29,13 @@ bench: deps ## release-build benchmarks: GEMM ratio vs direct BLAS, QR/SVD, inte
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product dlrt-bench
 	"$$($(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --show-bin-path)/dlrt-bench" $(BENCH_ARGS)
 
+DOC_TARGETS := MatrixManifold LowRankIntegrators Datasets LowRankNN
+.PHONY: docs
+docs: deps ## DocC documentation of the libraries into .build-docs (warnings fail the build)
+	@for t in $(DOC_TARGETS); do \
+	  $(SWIFT) package --scratch-path .build-docs generate-documentation --target $$t --warnings-as-errors || exit 1; \
+	done
+
 format: ## format the sources with the toolchain's swift-format (.swift-format)
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks/DLRTBench Examples
 
