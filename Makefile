@@ -134,7 +134,7 @@ EXP_MNIST   := mnist
 endif
 
 .PHONY: experiments exp-prep
-experiments: table-fc table-fixed timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
+experiments: table-fc table-fixed table-compress timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
 
 exp-prep: release
 	@mkdir -p $(EXP_RESULTS) $(EXP_FIGURES)
@@ -195,6 +195,26 @@ table-fixed: exp-prep $(EXP_MNIST) ## fixed-rank DLRT vs vanilla factorised trai
 	  $(DLRT_RELEASE) plot $(FIXED_DIR)/dense-$$o-seed*.json $(FIXED_DIR)/fixed-r*-$$o-seed*.json \
 	    $(FIXED_DIR)/vanilla-r*-$$o-seed*.json --out-dir $(EXP_FIGURES) --name table-fixed-$$o || exit 1; \
 	done
+
+# Compressing a trained network: train dense, then for each τ truncate by SVD, continue with
+# rank-adaptive DLRT, and fine-tune with frozen bases (784-500×4-10, Adam 1e-3, batch 256).
+COMPRESS_TAUS        ?= $(if $(QUICK),0.1,0.05 0.1 0.15 0.2)
+COMPRESS_BASE_EPOCHS ?= $(if $(QUICK),1,10)
+COMPRESS_EPOCHS      ?= $(if $(QUICK),1,2)
+COMPRESS_FINETUNE    ?= 1
+COMPRESS_DIR         ?= $(EXP_RESULTS)/table-compress
+
+.PHONY: table-compress
+table-compress: exp-prep $(EXP_MNIST) ## compress a trained dense network at several τ (SVD, DLRT, frozen-bases fine-tuning); table in Docs/Experiments.md
+	@mkdir -p $(COMPRESS_DIR)
+	$(DLRT_RELEASE) train $(EXP_DATA) --mode dense --epochs $(COMPRESS_BASE_EPOCHS) --quiet \
+	  --out $(COMPRESS_DIR)/dense --save $(COMPRESS_DIR)/dense.dlrt
+	@for tau in $(COMPRESS_TAUS); do \
+	  $(DLRT_RELEASE) compress $(EXP_DATA) --model $(COMPRESS_DIR)/dense.dlrt --tau $$tau --epochs $(COMPRESS_EPOCHS) \
+	    --finetune-epochs $(COMPRESS_FINETUNE) --quiet --out $(COMPRESS_DIR)/tau$$tau || exit 1; \
+	done
+	$(DLRT_RELEASE) summarize $(foreach t,$(COMPRESS_TAUS),$(COMPRESS_DIR)/tau$(t).json) \
+	  --update-doc $(EXP_DOC) --marker table-compress
 
 # Seconds per batch against the rank (fixed-rank DLRT) and dense, 784-500×4-10, batch 256.
 TIMING_RANKS   ?= $(if $(QUICK),5 10 20,5 10 20 40 80 160 320)

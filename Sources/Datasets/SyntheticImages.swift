@@ -1,11 +1,13 @@
 import MatrixManifold
 
-/// A generated stand-in for an MNIST-shaped data set: 28×28 "images" of 10 classes, each a fixed
-/// random prototype (pixels uniform in [0, 1]) averaged with uniform noise, `x = (p_c + u)/2`.
+/// A generated stand-in for an MNIST-shaped data set: 28×28 images of 10 classes, sparse like
+/// MNIST. Each class lights a fixed random 15% of the pixels; a sample keeps each of its class's
+/// lit pixels with probability 0.8 and lights 3% noise pixels, each lit pixel with an intensity
+/// uniform in [180, 255]/255.
 ///
 /// It lets every command and `make` target run where MNIST is absent (CI, quick checks): the
 /// classes are learnable, but accuracies on it say nothing about MNIST. The data depend only on
-/// `seed`, so runs with different training seeds see the same samples.
+/// `seed` and the split, so runs with different training seeds see the same samples.
 public enum SyntheticImages {
   /// The shape of one image.
   public static let imageShape = [28, 28]
@@ -18,14 +20,18 @@ public enum SyntheticImages {
     precondition(count >= 1, "SyntheticImages: count \(count) must be positive")
     let pixels = imageShape.reduce(1, *)
     var prototypeGenerator = SplitMix64(seed: seed)
-    let prototypes = (0..<(pixels * classCount)).map { _ in unitFloat(&prototypeGenerator) }
+    let lit = (0..<(pixels * classCount)).map { _ in unitFloat(&prototypeGenerator) < 0.15 }
     var noiseGenerator = SplitMix64(seed: seed &+ (split == .train ? 1 : 2))
     let labels = (0..<count).map { $0 % classCount }
     var images = Matrix<Float>(rows: pixels, columns: count)
     images.withUnsafeMutableBufferPointer { x in
       for j in 0..<count {
         let p = labels[j] * pixels
-        for i in 0..<pixels { x[j * pixels + i] = (unitFloat(&noiseGenerator) + prototypes[p + i]) / 2 }
+        for i in 0..<pixels {
+          let on = unitFloat(&noiseGenerator) < (lit[p + i] ? 0.8 : 0.03)
+          let intensity = (180 + 75 * unitFloat(&noiseGenerator)) / 255
+          x[j * pixels + i] = on ? intensity : 0
+        }
       }
     }
     // Shapes and labels are consistent by construction.

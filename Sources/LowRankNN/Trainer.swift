@@ -5,7 +5,8 @@ import MatrixManifold
 /// "Low-rank lottery tickets", NeurIPS 2022): each batch is one step of an integrator of
 /// `LowRankIntegrators` with step size h = learning rate and the chosen optimizer as substep
 /// solver. Modes: `dense` (no low-rank layers), `fixed` (``BUG``), `adaptive` (``AdaptiveBUG``),
-/// and the baseline `vanilla` (``FactorGradientFlow``: the optimizer on the factors of `A·Bᵀ`).
+/// the baseline `vanilla` (`FactorGradientFlow`: the optimizer on the factors of `A·Bᵀ`), and
+/// `frozen` (`FrozenBasesGalerkin`: only the cores S and the dense layers train).
 ///
 /// One adaptive step costs two forward/backward passes: one for all K- and L-steps and the dense
 /// parameters, one for all S-steps in the augmented bases; then every hidden layer is truncated.
@@ -63,6 +64,7 @@ public struct Trainer<Scalar: NetworkScalar> {
     switch c.mode {
     case .dense, .fixed: return BUG(solver: solver)
     case .vanilla: return FactorGradientFlow(solver: solver)
+    case .frozen: return FrozenBasesGalerkin(solver: solver)
     case .adaptive:
       do {
         return AdaptiveBUG(solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank))
@@ -140,6 +142,7 @@ public struct Trainer<Scalar: NetworkScalar> {
         switch configuration.mode {
         case .adaptive: training += 4 * r * (n + m) + 8 * r * r
         case .vanilla: training += 2 * r * (n + m)
+        case .frozen: training += r * (n + m) + 2 * r * r
         case .dense, .fixed: training += 2 * r * (n + m) + 3 * r * r
         }
       } else {

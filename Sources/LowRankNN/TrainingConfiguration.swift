@@ -16,6 +16,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Hidden layers factorised as `W = A·Bᵀ` at rank ``startRank`` and trained by the optimizer
     /// directly on A and B (``FactorGradientFlow``): the "vanilla" low-rank baseline.
     case vanilla
+    /// Hidden layers keep their bases U, V; only the cores S and the dense layers are trained
+    /// (``FrozenBasesGalerkin``): the fine-tuning phase after rank-adaptive training or after
+    /// compressing a trained network.
+    case frozen
     /// Hidden layers with ranks chosen by the rank-adaptive BUG and relative tolerance ``tau``.
     case adaptive
   }
@@ -81,7 +85,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 /// - evaluation: a low-rank layer stores `K = U·S` and V, `r·(n + m)` numbers; a dense layer `n·m`;
 /// - training: a low-rank layer stores K, L, U, V (`2r·(n + m)`), the augmented bases Û, V̂
 ///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed); a vanilla
-///   factorised layer its factors A, B and their gradients (`2r·(n + m)`).
+///   factorised layer its factors A, B and their gradients (`2r·(n + m)`); a frozen-bases layer U,
+///   V, S and the gradient of S (`r·(n + m) + 2r²`).
 /// Compression is `1 − count/full`.
 public struct ParameterCounts: Codable, Sendable, Equatable {
   /// The dense network's weights.

@@ -7,7 +7,8 @@ struct DLRT: ParsableCommand {
     commandName: "dlrt",
     abstract: "Dynamical low-rank approximation of matrix ODEs and dynamical low-rank training.",
     subcommands: [
-      Train.self, Evaluate.self, Summarize.self, Plot.self, Timing.self, DataCommand.self, ODE.self,
+      Train.self, Evaluate.self, Compress.self, Summarize.self, Plot.self, Timing.self, DataCommand.self,
+      ODE.self,
     ]
   )
 }

@@ -14,7 +14,7 @@ enum DatasetChoice: String, ExpressibleByArgument, CaseIterable, Codable {
 struct DatasetOptions: ParsableArguments {
   @Option(
     help:
-      "Data set: mnist, fashion-mnist, or synthetic (a generated MNIST-shaped stand-in, 10 000 training and 2 000 test samples, for runs without the real data; its accuracies say nothing about MNIST)."
+      "Data set: mnist, fashion-mnist, or synthetic (a generated MNIST-shaped stand-in, sparse like MNIST, 10 000 training and 2 000 test samples, for runs without the real data; its accuracies say nothing about MNIST)."
   )
   var dataset: DatasetChoice = .mnist
 

@@ -7,7 +7,8 @@ import LowRankNN
 struct Summarize: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Print a Markdown table of result files written by `dlrt train --out` (last epoch; seeds averaged).")
+      "Print a Markdown table of result files of `dlrt train --out` (last epoch; seeds averaged) or of `dlrt compress --out`."
+  )
 
   @Argument(help: "Result files (<out>.json).")
   var files: [String]
@@ -22,6 +23,16 @@ struct Summarize: ParsableCommand {
   var marker = "training-summary"
 
   func run() throws {
+    // Result files of `dlrt compress` have their own table.
+    let compressed = files.compactMap {
+      try? ResultFiles.read(CompressRecord.self, from: $0, expected: CompressRecord.fileDescription)
+    }
+    if !compressed.isEmpty, compressed.count == files.count {
+      let table = Compress.table(compressed)
+      print(table, terminator: "")
+      if let updateDoc { try replaceRegion(in: updateDoc, marker: marker, with: table) }
+      return
+    }
     var groups: [(key: String, runs: [RunRecord])] = []
     for file in files {
       let record = try ResultFiles.read(RunRecord.self, from: file, expected: RunRecord.fileDescription)
@@ -67,10 +78,11 @@ struct Summarize: ParsableCommand {
     if let updateDoc { try replaceRegion(in: updateDoc, marker: marker, with: table) }
   }
 
-  /// The rank setting: "start–max" (adaptive), the rank (fixed, vanilla), "-" (dense).
+  /// The rank setting: "start–max" (adaptive), the rank (fixed, vanilla), "-" (dense, and frozen
+  /// bases, whose ranks are those of the weights it starts from).
   private func rankColumn(_ c: TrainingConfiguration) -> String {
     switch c.mode {
-    case .dense: "-"
+    case .dense, .frozen: "-"
     case .fixed, .vanilla: "\(c.startRank)"
     case .adaptive: "\(c.startRank)–\(c.maxRank)"
     }

@@ -48,6 +48,7 @@ struct RunRecord: Codable {
     case .dense: return "dense"
     case .adaptive: return "τ=\(c.tau)"
     case .fixed, .vanilla: return "\(c.mode.rawValue) r=\(c.startRank)"
+    case .frozen: return "frozen bases"
     }
   }
 
@@ -66,8 +67,13 @@ struct TrainingRun {
   /// Batches between two ``TracePoint``s of the result file.
   var traceInterval = 10
 
-  func execute(train: LabeledImages, test: LabeledImages) throws {
-    var trainer = try Trainer<Float>(configuration: configuration)
+  /// Trains `configuration.epochs` epochs, from `initial` (for example compressed weights) or
+  /// from a fresh initialisation, and returns the trainer at the end.
+  @discardableResult
+  func execute(from initial: Trainer<Float>? = nil, train: LabeledImages, test: LabeledImages) throws
+    -> Trainer<Float>
+  {
+    var trainer = try initial ?? Trainer<Float>(configuration: configuration)
     var batches = try BatchIterator(dataset: train, batchSize: configuration.batchSize)
     var shuffler = SplitMix64(seed: configuration.seed &+ 0x5EED)
     let progress = Progress(enabled: !quiet && isatty(STDOUT_FILENO) != 0)
@@ -134,6 +140,7 @@ struct TrainingRun {
     )
     if let out { print("wrote \(out).json and \(out).csv") }
     if let save { print("saved \(save)") }
+    return trainer
   }
 
   private func writeResults(_ record: RunRecord, prefix: String) throws {

@@ -133,4 +133,60 @@ import Testing
     let fit = Timing.linearFit([(1, 5), (2, 7), (4, 11), (8, 19)])
     #expect(abs(fit.a - 3) < 1e-12 && abs(fit.b - 2) < 1e-12 && abs(fit.r2 - 1) < 1e-12)
   }
+
+  /// Compressing a dense model: the truncated ranks are those of an independent SVD of each
+  /// hidden weight at τ; τ = 0 keeps the accuracy; frozen-bases fine-tuning keeps the ranks; the
+  /// stages land in a table.
+  @Test func compressTruncatesTrainsAndFineTunes() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = { (name: String) in dir.appendingPathComponent(name).path }
+    try train(
+      path("dense"), ["--mode", "dense", "--optimizer", "adam", "--lr", "0.01", "--save", path("dense.dlrt")])
+    let tau = 0.3
+    var compress = try DLRT.parseAsRoot([
+      "compress", "--dataset", "synthetic", "--train-samples", "300", "--model", path("dense.dlrt"), "--tau",
+      "\(tau)", "--epochs", "1", "--finetune-epochs", "1", "--threads", "1", "--quiet", "--out", path("c"),
+      "--save", path("c.dlrt"),
+    ])
+    try compress.run()
+    let record = try ResultFiles.read(CompressRecord.self, from: path("c.json"), expected: "compress")
+    let (network, state) = try Checkpoint.read(from: URL(fileURLWithPath: path("dense.dlrt"))).restore()
+    let weights = network.weights(of: state)
+    let expected = try weights.dropLast().map { w -> Int in
+      let sigma = try w.singularValues().map(Double.init)
+      let total = sigma.reduce(0) { $0 + $1 * $1 }
+      return (1...sigma.count).first { r in sigma[r...].reduce(0) { $0 + $1 * $1 } <= tau * tau * total }!
+    }
+    #expect(record.truncatedRanks == expected)
+    #expect(record.adaptiveRanks == record.finalRanks)
+    let finetune = try ResultFiles.read(RunRecord.self, from: path("c-finetune.json"), expected: "run")
+    #expect(finetune.configuration.mode == .frozen && finetune.epochs.count == 1)
+    let saved = try Checkpoint.read(from: URL(fileURLWithPath: path("c.dlrt")))
+    #expect(saved.testAccuracy == record.finalAccuracy && saved.blocks.count == 2)
+
+    var lossless = try DLRT.parseAsRoot([
+      "compress", "--dataset", "synthetic", "--model", path("dense.dlrt"), "--tau", "0", "--epochs", "0",
+      "--finetune-epochs", "0", "--threads", "1", "--out", path("lossless"),
+    ])
+    try lossless.run()
+    let exact = try ResultFiles.read(CompressRecord.self, from: path("lossless.json"), expected: "compress")
+    #expect(exact.truncatedRanks == [32, 32])
+    #expect(abs(exact.truncatedAccuracy - exact.originalAccuracy) <= 1.0 / 2000)
+
+    let doc = path("doc.md")
+    try "<!-- BEGIN c -->\n<!-- END c -->\n".write(toFile: doc, atomically: true, encoding: .utf8)
+    var summarize = try DLRT.parseAsRoot([
+      "summarize", path("c.json"), path("lossless.json"), "--update-doc", doc, "--marker", "c",
+    ])
+    try summarize.run()
+    let table = try String(contentsOfFile: doc, encoding: .utf8)
+    #expect(table.contains("| 0.0 |") && table.contains("| 0.3 |") && table.contains("fine-tuned"))
+
+    var missing = try DLRT.parseAsRoot(["compress", "--model", path("none.dlrt"), "--tau", "0.1"])
+    #expect(throws: TrainingError.self) { try missing.run() }
+    #expect(throws: (any Error).self) {
+      _ = try DLRT.parseAsRoot(["compress", "--model", "m", "--tau", "1.5"])
+    }
+  }
 }

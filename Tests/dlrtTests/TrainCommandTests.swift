@@ -7,30 +7,18 @@ import Testing
 
 @testable import dlrt
 
-/// Writes a learnable 28×28, 10-class data set in Fashion-MNIST's file names (no checksums),
-/// sparse like MNIST: each class lights a random 15% of the pixels; a sample keeps each lit pixel
-/// with probability 0.8 and lights 3% noise pixels.
+/// Writes ``SyntheticImages`` (learnable, sparse like MNIST) as IDX files in Fashion-MNIST's
+/// file names (no checksums), so the commands read them through the real file path.
 func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throws {
-  var g = SplitMix64(seed: 77)
-  let prototypes = (0..<10).map { _ in (0..<784).map { _ in Double.random(in: 0..<1, using: &g) < 0.15 } }
-  func write(_ prefix: String, count: Int) throws {
-    var pixels: [UInt8] = []
-    var labels: [UInt8] = []
-    for j in 0..<count {
-      let c = j % 10
-      labels.append(UInt8(c))
-      pixels += prototypes[c].map { lit in
-        let on = lit ? Double.random(in: 0..<1, using: &g) < 0.8 : Double.random(in: 0..<1, using: &g) < 0.03
-        return on ? UInt8.random(in: 180...255, using: &g) : 0
-      }
-    }
-    try IDXFile(dimensions: [count, 28, 28], bytes: pixels).write(
+  func write(_ prefix: String, _ data: LabeledImages) throws {
+    let pixels = data.images.elements.map { UInt8(($0 * 255).rounded()) }
+    try IDXFile(dimensions: [data.count, 28, 28], bytes: pixels).write(
       to: dir.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
-    try IDXFile(dimensions: [count], bytes: labels).write(
+    try IDXFile(dimensions: [data.count], bytes: data.labels.map(UInt8.init)).write(
       to: dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
   }
-  try write("train", count: train)
-  try write("t10k", count: test)
+  try write("train", SyntheticImages.generate(count: train, split: .train))
+  try write("t10k", SyntheticImages.generate(count: test, split: .test))
 }
 
 @Suite struct TrainCommandTests {
