@@ -174,9 +174,7 @@ struct Compress: ParsableCommand {
       finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks, parameters: counts, threads: threads,
       machine: machineDescription())
     if let out {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try ResultFiles.writeAtomically(encoder.encode(record), to: out + ".json")
+      try ResultFiles.writeJSON(record, to: out + ".json")
       print("wrote \(out).json")
     }
     if let save {

@@ -100,11 +100,7 @@ extension ODE {
           ],
           steps: sortedSteps, errors: Dictionary(uniqueKeysWithValues: rows.map { ($0.name, $0.errors) }),
           ranks: Dictionary(uniqueKeysWithValues: rows.map { ($0.name, $0.ranks) }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-          positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try ResultFiles.writeAtomically(encoder.encode(record), to: out + ".json")
+        try ResultFiles.writeJSON(record, to: out + ".json")
         print("wrote \(out).csv and \(out).json")
       }
       if let plot {

@@ -10,11 +10,7 @@ enum ResultFiles {
   }
 
   static func write(prefix: String, config: [String: String], history: [HistoryEntry]) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    try writeAtomically(encoder.encode(Record(config: config, history: history)), to: prefix + ".json")
+    try writeJSON(Record(config: config, history: history), to: prefix + ".json")
     var csv = "step,time,ranks,error,evaluations,largest_singular_value,smallest_singular_value\n"
     for (n, e) in history.enumerated() {
       let ranks = e.ranks.map(String.init).joined(separator: ";")
@@ -25,13 +21,26 @@ enum ResultFiles {
     try writeAtomically(Data(csv.utf8), to: prefix + ".csv")
   }
 
+  /// Writes `value` as sorted, indented JSON, atomically; NaN and infinities become the strings
+  /// "nan", "inf", "-inf" (``read(_:from:expected:)`` reads them back).
+  static func writeJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    try writeAtomically(encoder.encode(value), to: path)
+  }
+
   /// Decodes a JSON result file, with an error that names the file and what was expected.
   static func read<T: Decodable>(_ type: T.Type, from path: String, expected: String) throws -> T {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw CLIError(description: "cannot read \(path): \(error.localizedDescription)")
     }
-    do { return try JSONDecoder().decode(type, from: data) } catch {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    do { return try decoder.decode(type, from: data) } catch {
       throw CLIError(description: "\(path) is not \(expected) (\(error))")
     }
   }

@@ -243,9 +243,7 @@ struct Timing: ParsableCommand {
   }
 
   static func write(_ record: TimingRecord, prefix: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try ResultFiles.writeAtomically(encoder.encode(record), to: prefix + ".json")
+    try ResultFiles.writeJSON(record, to: prefix + ".json")
     var csv =
       "mode,rank,train_seconds_per_batch,predict_seconds_per_batch,train_seconds_per_epoch,parameters\n"
     for r in record.rows {

@@ -144,9 +144,7 @@ struct TrainingRun {
   }
 
   private func writeResults(_ record: RunRecord, prefix: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try ResultFiles.writeAtomically(encoder.encode(record), to: prefix + ".json")
+    try ResultFiles.writeJSON(record, to: prefix + ".json")
     var csv =
       "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
     for e in record.epochs {
