@@ -12,7 +12,7 @@ public protocol LowRankIntegrator<Scalar> {
   var name: String { get }
   /// Advances `state` from t to t + h.
   /// - Throws: ``IntegratorError/nonFinite(time:)`` if the state becomes NaN/Inf, what the field
-  ///   throws, and ``MatrixError`` from QR/SVD.
+  ///   throws, and `MatrixError` from QR/SVD.
   mutating func step<Field: LowRankVectorField<Scalar>>(
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport

@@ -4,7 +4,7 @@ import MatrixManifold
 /// Trains a ``Network`` batch by batch with dynamical low-rank training (Schotthöfer et al.,
 /// "Low-rank lottery tickets", NeurIPS 2022): each batch is one step of an integrator of
 /// `LowRankIntegrators` with step size h = learning rate and the chosen optimizer as substep
-/// solver. Modes: `dense` (no low-rank layers), `fixed` (``BUG``), `adaptive` (``AdaptiveBUG``),
+/// solver. Modes: `dense` (no low-rank layers), `fixed` (`BUG`), `adaptive` (`AdaptiveBUG`),
 /// the baseline `vanilla` (`FactorGradientFlow`: the optimizer on the factors of `A·Bᵀ`), and
 /// `frozen` (`FrozenBasesGalerkin`: only the cores S and the dense layers train).
 ///

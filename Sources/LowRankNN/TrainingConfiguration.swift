@@ -14,10 +14,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Hidden layers at a fixed rank (``startRank``), fixed-rank BUG.
     case fixed
     /// Hidden layers factorised as `W = A·Bᵀ` at rank ``startRank`` and trained by the optimizer
-    /// directly on A and B (``FactorGradientFlow``): the "vanilla" low-rank baseline.
+    /// directly on A and B (`FactorGradientFlow`): the "vanilla" low-rank baseline.
     case vanilla
     /// Hidden layers keep their bases U, V; only the cores S and the dense layers are trained
-    /// (``FrozenBasesGalerkin``): the fine-tuning phase after rank-adaptive training or after
+    /// (`FrozenBasesGalerkin`): the fine-tuning phase after rank-adaptive training or after
     /// compressing a trained network.
     case frozen
     /// Hidden layers with ranks chosen by the rank-adaptive BUG and relative tolerance ``tau``.
