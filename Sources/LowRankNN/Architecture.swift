@@ -104,6 +104,7 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
     }
   }
 
+  /// Decodes an array of widths or the string `lenet5`.
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if let widths = try? container.decode([Int].self) {
@@ -119,6 +120,7 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
     self = .lenet5
   }
 
+  /// Encodes widths as an array, LeNet5 as `lenet5`.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     switch self {
