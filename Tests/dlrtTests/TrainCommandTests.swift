@@ -87,7 +87,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
 
   /// `--arch lenet5`: the configuration in the result file and checkpoint names LeNet5, the two
   /// convolutions and the 800→500 layer are low-rank with start ranks capped by their kernel
-  /// matrices (20×25, 50×500), it learns the generated data (≥ 85% after 3 epochs of 600
+  /// matrices (20×25, 50×500), it learns the generated data (≥ 85% after 4 epochs of 600
   /// samples, chance 10%), and `evaluate` reproduces the checkpoint's accuracy.
   @Test func lenet5TrainsAndReloads() throws {
     let dir = try temporaryDirectory()
@@ -98,8 +98,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     var command = try DLRT.parseAsRoot([
       "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "lenet5", "--start-rank", "40",
       "--max-rank", "60", "--tau", "0.1", "--batch", "50", "--optimizer", "adam", "--lr", "0.003", "--epochs",
-      "3",
-      "--threads", "1", "--quiet", "--out", out, "--save", model,
+      "4", "--threads", "1", "--quiet", "--out", out, "--save", model,
     ])
     try command.run()
     let json = try String(contentsOfFile: out + ".json", encoding: .utf8)
