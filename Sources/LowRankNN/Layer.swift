@@ -48,11 +48,21 @@ public struct Layer: Sendable, Hashable {
   /// The nonlinearity after the layer (the identity for pooling and flattening).
   public var activation: Activation
 
-  /// A layer; shapes must be positive and a low-rank rank in `1...min(weight rows, weight columns)`.
+  /// A layer; shapes must be positive, geometries valid (``Convolution/validate()``,
+  /// ``MaxPooling/validate()``) and a low-rank rank in `1...min(weight rows, weight columns)`.
   public init(operation: Operation, kind: Kind = .dense, activation: Activation = .identity) {
     self.operation = operation
     self.kind = kind
     self.activation = activation
+    do {
+      switch operation {
+      case .convolution(let c): try c.validate()
+      case .maxPool(let p): try p.validate()
+      case .affine, .flatten: break
+      }
+    } catch {
+      preconditionFailure("Layer: \(error)")
+    }
     let weight = weightShape
     precondition(
       inputs > 0 && outputs > 0 && (weight.map { $0.rows > 0 && $0.columns > 0 } ?? true),
