@@ -335,4 +335,28 @@ struct ConvolutionTests {
     let ranks = trainer.state.ranks
     #expect(ranks.count == 3 && ranks[0] <= 6 && ranks[1] <= 12 && ranks.allSatisfy { (1...32).contains($0) })
   }
+
+  /// A LeNet5 checkpoint restores bit-identical weights; checkpoints whose weights do not fit
+  /// their configuration (blocks swapped, or a fully-connected configuration) are typed errors.
+  @Test("LeNet5 checkpoints round-trip; mismatched ones are typed errors")
+  func lenet5Checkpoint() throws {
+    var c = TrainingConfiguration()
+    (c.architecture, c.mode, c.startRank) = (.lenet5, .fixed, 8)
+    let trainer = try Trainer<Float>(configuration: c)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let good = dir.appendingPathComponent("good.dlrt")
+    try Checkpoint(configuration: c, state: trainer.state, epochs: 0, testAccuracy: nil).write(to: good)
+    #expect(try Checkpoint.read(from: good).restore().state == trainer.state)
+    var swapped = try Checkpoint.read(from: good)
+    swapped.blocks.swapAt(0, 1)
+    var fullyConnected = try Checkpoint.read(from: good)
+    fullyConnected.configuration.architecture = [784, 500, 10]
+    for (name, checkpoint) in [("swapped", swapped), ("fully-connected", fullyConnected)] {
+      let url = dir.appendingPathComponent("\(name).dlrt")
+      try checkpoint.write(to: url)
+      #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
+    }
+  }
 }
