@@ -110,30 +110,26 @@ public struct Checkpoint: Codable, Sendable {
     }
     var lowRank: [LowRankMatrix<Float>] = []
     for (b, stored) in blocks.enumerated() {
-      let layer = network.layers[network.lowRankLayers[b]]
+      let shape = network.layers[network.lowRankLayers[b]].weightShape!
       let (u, s, v) = (try load(stored.u), try load(stored.s), try load(stored.v))
-      guard u.rows == layer.outputs, v.rows == layer.inputs, let y = try? LowRankMatrix(u: u, s: s, v: v)
-      else {
+      guard u.rows == shape.rows, v.rows == shape.columns, let y = try? LowRankMatrix(u: u, s: s, v: v) else {
         throw fail(
-          "low-rank layer \(b) has factors U \(u.shape), S \(s.shape), V \(v.shape) for a \(layer.outputs)×\(layer.inputs) layer"
-        )
+          "low-rank layer \(b) has factors U \(u.shape), S \(s.shape), V \(v.shape) for a \(shape) weight")
       }
       lowRank.append(y)
     }
     var denseMatrices: [Matrix<Float>] = []
     for stored in dense { denseMatrices.append(try load(stored)) }
     for (j, l) in network.denseLayers.enumerated() {
-      let layer = network.layers[l]
-      guard denseMatrices[j].shape == Shape(rows: layer.outputs, columns: layer.inputs) else {
-        throw fail(
-          "dense layer \(l) has a \(denseMatrices[j].shape) weight for a \(layer.outputs)×\(layer.inputs) layer"
-        )
+      let shape = network.layers[l].weightShape!
+      guard denseMatrices[j].shape == shape else {
+        throw fail("dense layer \(l) has a \(denseMatrices[j].shape) weight for a \(shape) layer")
       }
     }
-    for (l, layer) in network.layers.enumerated() {
-      guard denseMatrices[network.biasIndex(ofLayer: l)].shape == Shape(rows: layer.outputs, columns: 1)
-      else {
-        throw fail("layer \(l) has a bias of shape \(denseMatrices[network.biasIndex(ofLayer: l)].shape)")
+    for l in network.weightedLayers {
+      let bias = denseMatrices[network.biasIndex(ofLayer: l)].shape
+      guard bias == Shape(rows: network.layers[l].weightShape!.rows, columns: 1) else {
+        throw fail("layer \(l) has a bias of shape \(bias)")
       }
     }
     return (network, LowRankState(blocks: lowRank, dense: denseMatrices))

@@ -43,4 +43,33 @@ extension Double: NetworkScalar {
   ) {
     argmaxKernel(a, rows, result)
   }
+
+  public static func im2col(
+    _ x: UnsafeBufferPointer<Double>, _ convolution: Convolution, batch: Int,
+    into patches: UnsafeMutableBufferPointer<Double>
+  ) {
+    im2colKernel(x, convolution, batch, patches)
+  }
+
+  public static func col2im(
+    _ patches: UnsafeBufferPointer<Double>, _ convolution: Convolution, batch: Int,
+    into x: UnsafeMutableBufferPointer<Double>
+  ) {
+    col2imKernel(patches, convolution, batch, x)
+  }
+
+  public static func maxPool(
+    _ x: UnsafeBufferPointer<Double>, _ pooling: MaxPooling, batch: Int,
+    into y: UnsafeMutableBufferPointer<Double>,
+    argmax: UnsafeMutableBufferPointer<Int>
+  ) {
+    maxPoolKernel(x, pooling, batch, y, argmax)
+  }
+
+  public static func maxPoolBackward(
+    _ dy: UnsafeBufferPointer<Double>, argmax: UnsafeBufferPointer<Int>,
+    into dx: UnsafeMutableBufferPointer<Double>
+  ) {
+    maxPoolBackwardKernel(dy, argmax, dx)
+  }
 }

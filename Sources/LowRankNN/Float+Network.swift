@@ -43,4 +43,33 @@ extension Float: NetworkScalar {
   ) {
     argmaxKernel(a, rows, result)
   }
+
+  public static func im2col(
+    _ x: UnsafeBufferPointer<Float>, _ convolution: Convolution, batch: Int,
+    into patches: UnsafeMutableBufferPointer<Float>
+  ) {
+    im2colKernel(x, convolution, batch, patches)
+  }
+
+  public static func col2im(
+    _ patches: UnsafeBufferPointer<Float>, _ convolution: Convolution, batch: Int,
+    into x: UnsafeMutableBufferPointer<Float>
+  ) {
+    col2imKernel(patches, convolution, batch, x)
+  }
+
+  public static func maxPool(
+    _ x: UnsafeBufferPointer<Float>, _ pooling: MaxPooling, batch: Int,
+    into y: UnsafeMutableBufferPointer<Float>,
+    argmax: UnsafeMutableBufferPointer<Int>
+  ) {
+    maxPoolKernel(x, pooling, batch, y, argmax)
+  }
+
+  public static func maxPoolBackward(
+    _ dy: UnsafeBufferPointer<Float>, argmax: UnsafeBufferPointer<Int>,
+    into dx: UnsafeMutableBufferPointer<Float>
+  ) {
+    maxPoolBackwardKernel(dy, argmax, dx)
+  }
 }

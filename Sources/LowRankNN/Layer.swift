@@ -11,42 +11,72 @@ public enum Activation: String, Codable, Sendable, Hashable, CaseIterable {
   case identity
 }
 
-/// One affine layer `Y = act(W·X + b)` of a sequential network; samples are columns of X.
+/// One layer of a sequential network; samples are columns.
 ///
 /// A layer only describes shapes and kind: its parameters live in the integrator's
-/// `LowRankState` (see ``Network`` for the layout). A low-rank layer's weight is kept factored as
-/// `W = U·S·Vᵀ` (U out×r, V in×r) and trained by dynamical low-rank training (Schotthöfer et
-/// al., "Low-rank lottery tickets", NeurIPS 2022); its bias stays dense.
+/// `LowRankState` (see ``Network`` for the layout). Affine and convolution layers have a weight
+/// matrix and a bias: `Y = act(W·X + b)`, where for a convolution X is the im2col patch matrix
+/// (see ``Convolution``). A low-rank layer's weight is kept factored as `W = U·S·Vᵀ` (U rows×r,
+/// V columns×r) and trained by dynamical low-rank training (Schotthöfer et al., "Low-rank
+/// lottery tickets", NeurIPS 2022); its bias stays dense. Pooling and flattening have no
+/// parameters.
 public struct Layer: Sendable, Hashable {
   /// How the weight matrix is stored.
   public enum Kind: Sendable, Hashable {
-    /// A dense out×in weight.
+    /// A dense weight (also the kind of layers without weights).
     case dense
-    /// A factored weight `U·S·Vᵀ` of the given (initial) rank, `1 ≤ rank ≤ min(in, out)`.
+    /// A factored weight `U·S·Vᵀ` of the given (initial) rank, at most the smaller side of W.
     case lowRank(rank: Int)
   }
 
-  /// Number of input features (columns of W).
-  public var inputs: Int
-  /// Number of outputs (rows of W).
-  public var outputs: Int
-  /// Dense or factored weight.
+  /// What the layer computes.
+  public enum Operation: Sendable, Hashable {
+    /// `W·X + b` on feature vectors, W outputs×inputs.
+    case affine(inputs: Int, outputs: Int)
+    /// A 2-D convolution with a bias per output channel; W is `outputChannels × patchSize`.
+    case convolution(Convolution)
+    /// Max pooling of each map.
+    case maxPool(MaxPooling)
+    /// Feature maps read as plain feature vectors (the memory stays as it is, see ``FeatureMaps``).
+    case flatten(FeatureMaps)
+  }
+
+  /// What the layer computes.
+  public var operation: Operation
+  /// Dense or factored weight (`.dense` for layers without weights).
   public var kind: Kind
-  /// The nonlinearity after the affine map.
+  /// The nonlinearity after the layer (the identity for pooling and flattening).
   public var activation: Activation
 
-  /// A layer; the shapes must be positive and a low-rank rank in `1...min(inputs, outputs)`.
-  public init(inputs: Int, outputs: Int, kind: Kind, activation: Activation) {
-    precondition(inputs > 0 && outputs > 0, "Layer: shape \(outputs)×\(inputs) must be positive")
-    if case .lowRank(let r) = kind {
-      precondition(
-        r >= 1 && r <= Swift.min(inputs, outputs), "Layer: rank \(r) not in 1...\(Swift.min(inputs, outputs))"
-      )
-    }
-    self.inputs = inputs
-    self.outputs = outputs
+  /// A layer; shapes must be positive, geometries valid (``Convolution/validate()``,
+  /// ``MaxPooling/validate()``) and a low-rank rank in `1...min(weight rows, weight columns)`.
+  public init(operation: Operation, kind: Kind = .dense, activation: Activation = .identity) {
+    self.operation = operation
     self.kind = kind
     self.activation = activation
+    do {
+      switch operation {
+      case .convolution(let c): try c.validate()
+      case .maxPool(let p): try p.validate()
+      case .affine, .flatten: break
+      }
+    } catch {
+      preconditionFailure("Layer: \(error)")
+    }
+    let weight = weightShape
+    precondition(
+      inputs > 0 && outputs > 0 && (weight.map { $0.rows > 0 && $0.columns > 0 } ?? true),
+      "Layer: \(operation) has an empty shape")
+    if case .lowRank(let r) = kind {
+      precondition(weight != nil, "Layer: \(operation) has no weight to factorise")
+      let limit = Swift.min(weight!.rows, weight!.columns)
+      precondition(r >= 1 && r <= limit, "Layer: rank \(r) not in 1...\(limit)")
+    }
+  }
+
+  /// An affine layer `act(W·X + b)`, W out×in.
+  public init(inputs: Int, outputs: Int, kind: Kind, activation: Activation) {
+    self.init(operation: .affine(inputs: inputs, outputs: outputs), kind: kind, activation: activation)
   }
 
   /// A dense layer `act(W·X + b)`, W out×in.
@@ -61,30 +91,103 @@ public struct Layer: Sendable, Hashable {
     Layer(inputs: inputs, outputs: outputs, kind: .lowRank(rank: rank), activation: activation)
   }
 
+  /// A convolution layer, dense or with a factored `outputChannels × patchSize` kernel matrix.
+  public static func convolution(
+    _ geometry: Convolution, kind: Kind = .dense, activation: Activation = .identity
+  )
+    -> Layer
+  {
+    Layer(operation: .convolution(geometry), kind: kind, activation: activation)
+  }
+
+  /// A max-pooling layer.
+  public static func maxPool(_ geometry: MaxPooling) -> Layer { Layer(operation: .maxPool(geometry)) }
+
+  /// A flattening layer: the maps become feature vectors for an affine layer.
+  public static func flatten(_ maps: FeatureMaps) -> Layer { Layer(operation: .flatten(maps)) }
+
+  /// Features per sample going in.
+  public var inputs: Int {
+    switch operation {
+    case .affine(let inputs, _): inputs
+    case .convolution(let c): c.input.count
+    case .maxPool(let p): p.input.count
+    case .flatten(let maps): maps.count
+    }
+  }
+
+  /// Features per sample coming out.
+  public var outputs: Int {
+    switch operation {
+    case .affine(_, let outputs): outputs
+    case .convolution(let c): c.output.count
+    case .maxPool(let p): p.output.count
+    case .flatten(let maps): maps.count
+    }
+  }
+
+  /// The maps the layer reads, for convolution, pooling and flattening; nil for affine layers.
+  public var inputMaps: FeatureMaps? {
+    switch operation {
+    case .affine: nil
+    case .convolution(let c): c.input
+    case .maxPool(let p): p.input
+    case .flatten(let maps): maps
+    }
+  }
+
+  /// The maps the layer writes (convolution, pooling); nil when it writes feature vectors.
+  public var outputMaps: FeatureMaps? {
+    switch operation {
+    case .affine, .flatten: nil
+    case .convolution(let c): c.output
+    case .maxPool(let p): p.output
+    }
+  }
+
+  /// The shape of the weight matrix W (outputs×inputs, or output channels × patch size for a
+  /// convolution); nil for layers without weights.
+  public var weightShape: Shape? {
+    switch operation {
+    case .affine(let inputs, let outputs): Shape(rows: outputs, columns: inputs)
+    case .convolution(let c): Shape(rows: c.outputChannels, columns: c.patchSize)
+    case .maxPool, .flatten: nil
+    }
+  }
+
+  /// Whether the layer has a weight and a bias.
+  public var hasWeight: Bool { weightShape != nil }
+
   /// Whether the weight is factored.
   public var isLowRank: Bool {
     if case .lowRank = kind { return true }
     return false
   }
 
-  /// The half-width `1/√in` of PyTorch's `nn.Linear` default initialisation (Kaiming-uniform
-  /// with a = √5), used for dense weights and all biases: entries ~ U(−1/√in, 1/√in).
-  public var initBound: Double { 1 / Double(inputs).squareRoot() }
+  /// The half-width `1/√fan_in` of PyTorch's default initialisation of `nn.Linear` and
+  /// `nn.Conv2d` (Kaiming-uniform with a = √5), used for dense weights and all biases:
+  /// entries ~ U(−1/√fan_in, 1/√fan_in), fan_in = the columns of W (in, or in·kh·kw).
+  public var initBound: Double { 1 / Double(weight.columns).squareRoot() }
 
-  /// A dense weight drawn like PyTorch `nn.Linear`: W ~ U(−1/√in, 1/√in), out×in.
+  private var weight: Shape {
+    guard let shape = weightShape else { preconditionFailure("Layer: \(operation) has no weight") }
+    return shape
+  }
+
+  /// A dense weight drawn like PyTorch: W ~ U(−1/√fan_in, 1/√fan_in), of ``weightShape``.
   public func initialDenseWeight<Scalar: BLASScalar>(using generator: inout some RandomNumberGenerator)
     -> Matrix<Scalar>
   {
     let a = Scalar(initBound)
-    return Matrix.uniform(rows: outputs, columns: inputs, in: -a...a, using: &generator)
+    return Matrix.uniform(rows: weight.rows, columns: weight.columns, in: -a...a, using: &generator)
   }
 
-  /// A bias drawn like PyTorch `nn.Linear`: b ~ U(−1/√in, 1/√in), out×1.
+  /// A bias drawn like PyTorch: b ~ U(−1/√fan_in, 1/√fan_in), one entry per row of W.
   public func initialBias<Scalar: BLASScalar>(using generator: inout some RandomNumberGenerator)
     -> Matrix<Scalar>
   {
     let a = Scalar(initBound)
-    return Matrix.uniform(rows: outputs, columns: 1, in: -a...a, using: &generator)
+    return Matrix.uniform(rows: weight.rows, columns: 1, in: -a...a, using: &generator)
   }
 
   /// A random factored weight of rank `r`: the best rank-r approximation (truncated SVD) of a
@@ -99,7 +202,7 @@ public struct Layer: Sendable, Hashable {
   )
     -> LowRankMatrix<Scalar>
   {
-    precondition(r >= 1 && r <= Swift.min(inputs, outputs), "rank \(r) for a \(outputs)×\(inputs) layer")
+    precondition(r >= 1 && r <= Swift.min(weight.rows, weight.columns), "rank \(r) for a \(weight) weight")
     let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
     // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
     guard let policy = try? TruncationPolicy.fixedRank(r),

@@ -7,26 +7,31 @@ import MatrixManifold
 /// Schotthöfer et al., "Low-rank lottery tickets", NeurIPS 2022). An explicit Euler step with
 /// h = learning rate is one SGD step on the current batch.
 ///
-/// Samples are **columns**: features are in×batch. The loss is the mean softmax cross-entropy
-/// of the last layer's outputs (logits) over the batch.
+/// Samples are **columns**: features are in×batch (feature maps in the layout of
+/// ``FeatureMaps``). The loss is the mean softmax cross-entropy of the last layer's outputs
+/// (logits) over the batch.
 ///
-/// **Parameter layout** in a `LowRankState` (and in ``FieldEvaluation``):
+/// **Parameter layout** in a `LowRankState` (and in ``FieldEvaluation``). Only affine and
+/// convolution layers have parameters (``weightedLayers``); pooling and flattening have none.
 /// - `blocks[b]` is the weight `U·S·Vᵀ` of the b-th low-rank layer, in layer order
-///   (``lowRankLayers``);
-/// - `dense` holds first the weights (out×in) of the dense layers in layer order
-///   (``denseLayers``), then the biases (out×1) of **all** layers in layer order.
+///   (``lowRankLayers``); for a convolution it is the `outputChannels × patchSize` kernel matrix;
+/// - `dense` holds first the weights (``Layer/weightShape``) of the dense layers in layer order
+///   (``denseLayers``), then the biases (rows×1, one entry per output or output channel) of
+///   **all** weighted layers in layer order (``biasIndex(ofLayer:)``).
 ///
 /// The network holds the current batch (``setBatch(features:labels:)``) and workspaces sized for
-/// it, so ``evaluate(_:)`` allocates only its outputs. For a low-rank layer neither W nor ∇_W is
-/// ever formed: the forward pass computes `A·(BᵀX)` and the backward pass `δ·(VᵀX)ᵀ`,
-/// `X·(Uᵀδ)ᵀ` and `B·(Aᵀδ)`, all `O(batch·(in + out)·r)`.
+/// it, so ``evaluate(_:)`` allocates only its outputs. After im2col a convolution is the affine
+/// map `W·P + b·1ᵀ` of its patch matrix P (one column per output pixel), so affine and
+/// convolution layers share one code path. For a low-rank layer neither W nor ∇_W is ever formed:
+/// the forward pass computes `A·(BᵀX)` and the backward pass `δ·(VᵀX)ᵀ`, `X·(Uᵀδ)ᵀ` and
+/// `B·(Aᵀδ)`, all `O(columns·(rows + cols of W)·r)`.
 public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// How ``init(architecture:mode:activation:)`` builds layers.
   public enum Mode: Sendable, Hashable {
     /// Every layer dense.
     case dense
-    /// Every hidden layer low-rank with rank `min(startRank, in, out)`, the classifier (last)
-    /// layer dense, as in the DLRT reference implementation.
+    /// Every hidden layer with a weight low-rank with rank `min(startRank, rows, columns)` of
+    /// its weight, the classifier (last) layer dense, as in the DLRT reference implementation.
     case lowRank(startRank: Int)
   }
 
@@ -34,8 +39,11 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public let layers: [Layer]
   /// Indices (into ``layers``) of the low-rank layers; block b is layer `lowRankLayers[b]`.
   public let lowRankLayers: [Int]
-  /// Indices (into ``layers``) of the dense layers; `dense[j]` is the weight of `denseLayers[j]`.
+  /// Indices (into ``layers``) of the layers with a dense weight; `dense[j]` is the weight of
+  /// `denseLayers[j]`.
   public let denseLayers: [Int]
+  /// Indices (into ``layers``) of the layers with a weight and a bias (affine and convolution).
+  public let weightedLayers: [Int]
   /// Number of classes (outputs of the last layer).
   public var classes: Int { layers[layers.count - 1].outputs }
   /// Number of input features.
@@ -51,57 +59,75 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   private var workspace: Workspace<Scalar>
 
-  /// A network from consecutive layers (`layers[i].outputs == layers[i+1].inputs`).
+  /// A network from consecutive layers: `layers[i].outputs == layers[i+1].inputs`, equal feature
+  /// maps where both sides have maps, a ``Layer/flatten(_:)`` between maps and an affine layer,
+  /// and a last layer that outputs feature vectors (affine or flatten).
   public init(layers: [Layer]) {
     precondition(!layers.isEmpty, "Network: no layers")
     for i in layers.indices.dropLast() {
+      let (a, b) = (layers[i], layers[i + 1])
       precondition(
-        layers[i].outputs == layers[i + 1].inputs,
-        "Network: layer \(i) has \(layers[i].outputs) outputs but layer \(i + 1) \(layers[i + 1].inputs) inputs"
-      )
+        a.outputs == b.inputs,
+        "Network: layer \(i) has \(a.outputs) outputs but layer \(i + 1) \(b.inputs) inputs")
+      if let maps = a.outputMaps {
+        precondition(
+          b.inputMaps == maps,
+          "Network: layer \(i) writes \(maps) maps; layer \(i + 1) must read them (flatten first)")
+      }
     }
+    precondition(
+      layers[layers.count - 1].outputMaps == nil, "Network: the last layer must output feature vectors")
     self.layers = layers
     self.lowRankLayers = layers.indices.filter { layers[$0].isLowRank }
-    self.denseLayers = layers.indices.filter { !layers[$0].isLowRank }
+    self.denseLayers = layers.indices.filter { layers[$0].hasWeight && !layers[$0].isLowRank }
+    self.weightedLayers = layers.indices.filter { layers[$0].hasWeight }
     self.features = Matrix(rows: layers[0].inputs, columns: 0)
     self.labels = []
     self.workspace = Workspace(layerCount: layers.count)
   }
 
-  /// A network from layer widths, such as `[784, 500, 500, 10]`: hidden layers use
-  /// `activation`, the last layer is the identity (logits).
-  public init(architecture widths: [Int], mode: Mode, activation: Activation = .relu) {
-    precondition(widths.count >= 2, "Network: architecture \(widths) needs at least two widths")
-    let count = widths.count - 1
-    let layers = (0..<count).map { i -> Layer in
-      let (n, m) = (widths[i], widths[i + 1])
-      let act: Activation = i == count - 1 ? .identity : activation
+  /// A network of an ``Architecture`` (an array literal of widths such as `[784, 500, 500, 10]`
+  /// is a fully-connected one): hidden layers use `activation`, the last layer is the identity
+  /// (logits); see ``Architecture/layers(startRank:activation:)``.
+  public init(architecture: Architecture, mode: Mode, activation: Activation = .relu) {
+    let startRank: Int? =
       switch mode {
-      case .lowRank(let r) where i < count - 1:
-        precondition(r >= 1, "Network: start rank \(r) must be positive")
-        return .lowRank(n, m, rank: Swift.min(r, n, m), activation: act)
-      default:
-        return .dense(n, m, activation: act)
+      case .dense: nil
+      case .lowRank(let r): r
       }
-    }
-    self.init(layers: layers)
+    self.init(layers: architecture.layers(startRank: startRank, activation: activation))
   }
 
-  /// Number of entries of `dense` in a state: dense weights plus one bias per layer.
-  public var denseParameterCount: Int { denseLayers.count + layers.count }
+  /// Number of entries of `dense` in a state: dense weights plus one bias per weighted layer.
+  public var denseParameterCount: Int { denseLayers.count + weightedLayers.count }
 
-  /// Index into `dense` of layer `l`'s bias.
-  public func biasIndex(ofLayer l: Int) -> Int { denseLayers.count + l }
+  /// Index into `dense` of the bias of layer `l` (a layer with a weight).
+  public func biasIndex(ofLayer l: Int) -> Int {
+    guard let i = weightedLayers.firstIndex(of: l) else {
+      preconditionFailure("Network.biasIndex: layer \(l) has no parameters")
+    }
+    return denseLayers.count + i
+  }
+
+  /// Entries of the forward workspace per sample (layer outputs and patch matrices), a guide
+  /// for how many samples to evaluate at once.
+  public var forwardEntriesPerSample: Int {
+    layers.reduce(0) { total, layer in
+      guard case .convolution(let c) = layer.operation else { return total + layer.outputs }
+      return total + layer.outputs + c.patchSize * c.output.pixels
+    }
+  }
 
   // MARK: States
 
-  /// A random initial state: dense weights and biases like PyTorch `nn.Linear`, low-rank layers
-  /// by ``Layer/initialFactors(rank:using:)`` at their ``Layer/Kind/lowRank(rank:)`` rank.
+  /// A random initial state: dense weights and biases like PyTorch `nn.Linear` / `nn.Conv2d`,
+  /// low-rank layers by ``Layer/initialFactors(rank:using:)`` at their
+  /// ``Layer/Kind/lowRank(rank:)`` rank.
   public func initialState(using generator: inout some RandomNumberGenerator) -> LowRankState<Scalar> {
     var blocks: [LowRankMatrix<Scalar>] = []
     var weights: [Matrix<Scalar>] = []
     var biases: [Matrix<Scalar>] = []
-    for layer in layers {
+    for layer in layers where layer.hasWeight {
       switch layer.kind {
       case .dense: weights.append(layer.initialDenseWeight(using: &generator))
       case .lowRank(let r): blocks.append(layer.initialFactors(rank: r, using: &generator))
@@ -111,42 +137,41 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     return LowRankState(blocks: blocks, dense: weights + biases)
   }
 
-  /// A state from dense weights (out×in) and biases (out×1 or a 1-column matrix) per layer;
-  /// low-rank layers get the truncated SVD of their weight at the layer's rank (`.fixedRank`),
-  /// or by `policy` when given.
+  /// A state from dense weights (``Layer/weightShape``) and biases (rows×1) per weighted layer
+  /// (``weightedLayers``); low-rank layers get the truncated SVD of their weight at the layer's
+  /// rank (`.fixedRank`), or by `policy` when given.
   /// - Throws: ``TrainingError/invalidBatch(_:)`` on wrong shapes, and what the SVD throws.
   public func state(
     weights: [Matrix<Scalar>], biases: [Matrix<Scalar>], policy: TruncationPolicy? = nil
   ) throws -> LowRankState<Scalar> {
-    guard weights.count == layers.count, biases.count == layers.count else {
-      throw TrainingError.invalidBatch("need \(layers.count) weights and biases")
+    guard weights.count == weightedLayers.count, biases.count == weightedLayers.count else {
+      throw TrainingError.invalidBatch("need \(weightedLayers.count) weights and biases")
     }
     var blocks: [LowRankMatrix<Scalar>] = []
     var dense: [Matrix<Scalar>] = []
-    for (l, layer) in layers.enumerated() {
-      guard weights[l].rows == layer.outputs, weights[l].columns == layer.inputs,
-        biases[l].rows == layer.outputs, biases[l].columns == 1
-      else {
+    for (i, l) in weightedLayers.enumerated() {
+      let shape = layers[l].weightShape!
+      guard weights[i].shape == shape, biases[i].shape == Shape(rows: shape.rows, columns: 1) else {
         throw TrainingError.invalidBatch(
-          "layer \(l) is \(layer.outputs)×\(layer.inputs); got weight \(weights[l].shape), bias \(biases[l].shape)"
-        )
+          "layer \(l) has a \(shape) weight; got weight \(weights[i].shape), bias \(biases[i].shape)")
       }
-      switch layer.kind {
-      case .dense: dense.append(weights[l])
+      switch layers[l].kind {
+      case .dense: dense.append(weights[i])
       case .lowRank(let r):
-        blocks.append(try LowRankMatrix(truncating: weights[l], policy: policy ?? .fixedRank(r)))
+        blocks.append(try LowRankMatrix(truncating: weights[i], policy: policy ?? .fixedRank(r)))
       }
     }
     return LowRankState(blocks: blocks, dense: dense + biases)
   }
 
-  /// The weight of every layer as a dense out×in matrix (low-rank ones formed as `U·S·Vᵀ`).
+  /// The weight of every weighted layer (``weightedLayers``) as a dense matrix (low-rank ones
+  /// formed as `U·S·Vᵀ`).
   public func weights(of state: LowRankState<Scalar>) -> [Matrix<Scalar>] {
     checkLayout(blocks: state.blocks.count, dense: state.dense.count)
     var block = 0
     var denseIndex = 0
-    return layers.map { layer in
-      if layer.isLowRank {
+    return weightedLayers.map { l in
+      if layers[l].isLowRank {
         defer { block += 1 }
         return state.blocks[block].dense()
       }
@@ -155,7 +180,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
   }
 
-  /// The bias (out×1) of every layer.
+  /// The bias (rows×1) of every weighted layer.
   public func biases(of state: LowRankState<Scalar>) -> [Matrix<Scalar>] {
     checkLayout(blocks: state.blocks.count, dense: state.dense.count)
     return Array(state.dense[denseLayers.count...])
@@ -187,8 +212,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
     precondition(!labels.isEmpty, "Network.evaluate: no batch; call setBatch first")
     checkLayout(blocks: evaluation.blocks.count, dense: evaluation.dense.count)
-    let weights = layerWeights(evaluation)
-    let biases = Array(evaluation.dense[denseLayers.count...])
+    let (weights, biases) = layerParameters(
+      blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) }, dense: evaluation.dense)
     let x = features
     workspace.forward(layers, input: x, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
@@ -199,24 +224,33 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let wantsDense = evaluation.wantsDenseRates
     var rates =
       wantsDense ? [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: denseParameterCount) : []
-    let batch = x.columns
     var block = lowRankLayers.count
     var denseIndex = denseLayers.count
+    var weighted = weightedLayers.count
     for l in layers.indices.reversed() {
       let layer = layers[l]
-      let input = l == 0 ? x : workspace.outputs[l - 1]
-      // workspace.deltas[l] = ∂𝓛/∂Z_l, out×batch, with Z_l = W·X + b the pre-activation.
+      // workspace.deltas[l] = ∂𝓛/∂Z_l with Z_l the pre-activation, shaped like outputs[l].
       layer.activation.multiplyByDerivative(&workspace.deltas[l], output: workspace.outputs[l])
+      guard let shape = layer.weightShape else {
+        if l > 0 { workspace.backward(layer, l) }
+        continue
+      }
       let delta = workspace.deltas[l]
+      weighted -= 1
       if layer.isLowRank { block -= 1 } else { denseIndex -= 1 }
+      // The affine map's input: the previous output, or a convolution's patch matrix; one
+      // column per sample (affine) or per output pixel and sample (convolution).
+      let input = workspace.affineInput(layer, l, features: x)
+      let columns = input.columns
       if wantsDense {
         // −∇_b = −δ·1.
-        var rate = Matrix<Scalar>(rows: layer.outputs, columns: 1)
-        rate.formProduct(delta, workspace.ones, alpha: -1)
-        rates[biasIndex(ofLayer: l)] = rate
+        var rate = Matrix<Scalar>(rows: shape.rows, columns: 1)
+        let onesView = workspace.ones(columns)
+        rate.formProduct(delta, onesView, alpha: -1)
+        rates[denseLayers.count + weighted] = rate
         if !layer.isLowRank {
           // −∇_W = −δ·Xᵀ.
-          var rate = Matrix<Scalar>(rows: layer.outputs, columns: layer.inputs)
+          var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
           rate.formProduct(delta, input, opB: .transposed, alpha: -1)
           rates[denseIndex] = rate
         }
@@ -226,11 +260,11 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
           // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests),
           // the forward pass already computed BᵀX in `projections[l]` (δ propagation has not
           // overwritten it yet); `==` on the same storage is O(1).
-          var fv = Matrix<Scalar>(rows: layer.outputs, columns: v.columns)
+          var fv = Matrix<Scalar>(rows: shape.rows, columns: v.columns)
           if case .factored(_, let b) = weights[l], b == v {
             fv.formProduct(delta, workspace.projections[l], opB: .transposed, alpha: -1)
           } else {
-            workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: batch)
+            workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
             workspace.scratch.formProduct(v, input, opA: .transposed)
             fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
           }
@@ -238,25 +272,15 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
         }
         if let u = evaluation.blocks[block].leftBasis {
           // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
-          workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: batch)
+          workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
           workspace.scratch.formProduct(u, delta, opA: .transposed)
-          var fu = Matrix<Scalar>(rows: layer.inputs, columns: u.columns)
+          var fu = Matrix<Scalar>(rows: shape.columns, columns: u.columns)
           fu.formProduct(input, workspace.scratch, opB: .transposed, alpha: -1)
           evaluation.blocks[block].fTransposeTimesU = fu
         }
       }
       guard l > 0 else { break }
-      // ∂𝓛/∂X = Wᵀ·δ, into the previous layer's δ (its activation derivative comes next).
-      workspace.deltas[l - 1].reshapeIfNeeded(rows: layer.inputs, columns: batch)
-      switch weights[l] {
-      case .dense(let w):
-        workspace.deltas[l - 1].formProduct(w, delta, opA: .transposed)
-      case .factored(let a, let b):
-        // Wᵀ·δ = B·(Aᵀ·δ); the projection workspace is free after the forward pass.
-        workspace.projections[l].reshapeIfNeeded(rows: a.columns, columns: batch)
-        workspace.projections[l].formProduct(a, delta, opA: .transposed)
-        workspace.deltas[l - 1].formProduct(b, workspace.projections[l])
-      }
+      workspace.backward(layer, l, weight: weights[l])
     }
     if wantsDense { evaluation.denseRates = rates }
   }
@@ -267,7 +291,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - Throws: ``TrainingError/nonFiniteLoss``.
   public mutating func loss(at state: LowRankState<Scalar>) throws(TrainingError) -> Double {
     precondition(!labels.isEmpty, "Network.loss: no batch; call setBatch first")
-    let (weights, biases) = layerWeights(state)
+    let (weights, biases) = layerParameters(state)
     workspace.forward(layers, input: features, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
     guard loss.isFinite else { throw .nonFiniteLoss }
@@ -278,7 +302,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public func logits(features: Matrix<Scalar>, state: LowRankState<Scalar>) -> Matrix<Scalar> {
     precondition(features.rows == inputs, "Network.logits: features \(features.shape), \(inputs) inputs")
     var ws = Workspace<Scalar>(layerCount: layers.count)
-    let (weights, biases) = layerWeights(state)
+    let (weights, biases) = layerParameters(state)
     ws.forward(layers, input: features, weights: weights, biases: biases)
     return ws.outputs[layers.count - 1]
   }
@@ -311,43 +335,38 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
         + "\(lowRankLayers.count) low-rank layers and \(denseParameterCount) dense parameters")
   }
 
-  private func layerWeights(_ e: FieldEvaluation<Scalar>) -> [LayerWeight<Scalar>] {
-    var block = 0
-    var denseIndex = 0
-    return layers.map { layer in
-      if layer.isLowRank {
-        defer { block += 1 }
-        let (a, b) = (e.blocks[block].a, e.blocks[block].b)
+  /// Per layer, the weight (`.none` without one) and the bias (empty without one), from the
+  /// low-rank weights in block order and the dense parameters in the layout of ``Network``.
+  private func layerParameters(blocks: [LayerWeight<Scalar>], dense: [Matrix<Scalar>]) -> (
+    [LayerWeight<Scalar>], [Matrix<Scalar>]
+  ) {
+    var weights = [LayerWeight<Scalar>](repeating: .none, count: layers.count)
+    var biases = [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: layers.count)
+    for (b, l) in lowRankLayers.enumerated() {
+      if case .factored(let a, let bb) = blocks[b] {
+        let shape = layers[l].weightShape!
         precondition(
-          a.rows == layer.outputs && b.rows == layer.inputs,
-          "Network: block \(block) is A \(a.shape), B \(b.shape) for a \(layer.outputs)×\(layer.inputs) layer"
-        )
-        return .factored(a: a, b: b)
+          a.rows == shape.rows && bb.rows == shape.columns,
+          "Network: block \(b) is A \(a.shape), B \(bb.shape) for a \(shape) weight of layer \(l)")
       }
-      defer { denseIndex += 1 }
-      return .dense(e.dense[denseIndex])
+      weights[l] = blocks[b]
     }
+    for (j, l) in denseLayers.enumerated() { weights[l] = .dense(dense[j]) }
+    for (i, l) in weightedLayers.enumerated() { biases[l] = dense[denseLayers.count + i] }
+    return (weights, biases)
   }
 
-  private func layerWeights(_ state: LowRankState<Scalar>) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
+  private func layerParameters(_ state: LowRankState<Scalar>) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
     checkLayout(blocks: state.blocks.count, dense: state.dense.count)
-    var block = 0
-    var denseIndex = 0
-    let weights = layers.map { layer -> LayerWeight<Scalar> in
-      if layer.isLowRank {
-        defer { block += 1 }
-        let y = state.blocks[block]
-        return .factored(a: y.u * y.s, b: y.v)
-      }
-      defer { denseIndex += 1 }
-      return .dense(state.dense[denseIndex])
-    }
-    return (weights, Array(state.dense[denseLayers.count...]))
+    return layerParameters(
+      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) }, dense: state.dense)
   }
 }
 
-/// A layer's weight at one evaluation: dense, or `A·Bᵀ` (never formed).
+/// A layer's weight at one evaluation: dense, or `A·Bᵀ` (never formed); `none` for layers
+/// without weights.
 enum LayerWeight<Scalar: BLASScalar> {
+  case none
   case dense(Matrix<Scalar>)
   case factored(a: Matrix<Scalar>, b: Matrix<Scalar>)
 }
@@ -364,16 +383,23 @@ extension Matrix {
 
 /// Buffers of a forward/backward pass, allocated at the first batch of a size and reused.
 struct Workspace<Scalar: NetworkScalar> {
-  /// Post-activation outputs, per layer, out×batch (the last holds the logits).
+  /// Post-activation outputs, per layer: out×batch for affine and flatten layers, channels ×
+  /// (pixels·batch) for convolution and pooling (the last holds the logits).
   var outputs: [Matrix<Scalar>]
-  /// `Bᵀ·X` (k×batch) of low-rank layers in the forward pass, `Aᵀ·δ` in the backward pass.
+  /// `Bᵀ·X` (k×columns) of low-rank layers in the forward pass, `Aᵀ·δ` in the backward pass.
   var projections: [Matrix<Scalar>]
-  /// ∂𝓛/∂(pre-activation), per layer, out×batch.
+  /// ∂𝓛/∂(pre-activation), per layer, shaped like ``outputs``.
   var deltas: [Matrix<Scalar>]
+  /// The im2col patch matrix of each convolution layer's input (empty for other layers).
+  var patches: [Matrix<Scalar>]
+  /// For each pooling layer, the input index of each output's maximum.
+  var argmax: [[Int]]
+  /// `Wᵀ·δ` of a convolution, patchSize × columns, before col2im.
+  var patchGradient = Matrix<Scalar>(rows: 0, columns: 0)
   /// `Vᵀ·X` or `Uᵀ·δ`.
   var scratch = Matrix<Scalar>(rows: 0, columns: 0)
-  /// A batch×1 vector of ones, for bias gradients.
-  var ones = Matrix<Scalar>(rows: 0, columns: 0)
+  /// A column of ones, as long as the most columns seen, for bias broadcasts and gradients.
+  private var onesColumn = Matrix<Scalar>(rows: 0, columns: 0)
   /// Predicted classes of the last forward pass.
   var predicted: [Int] = []
 
@@ -382,30 +408,134 @@ struct Workspace<Scalar: NetworkScalar> {
     outputs = Array(repeating: empty, count: layerCount)
     projections = Array(repeating: empty, count: layerCount)
     deltas = Array(repeating: empty, count: layerCount)
+    patches = Array(repeating: empty, count: layerCount)
+    argmax = Array(repeating: [], count: layerCount)
   }
 
-  /// The forward pass `Y_l = act(W_l·Y_{l−1} + b_l)` into ``outputs``.
+  /// The first `count` entries of a column of ones (count×1).
+  mutating func ones(_ count: Int) -> MatrixView<Scalar> {
+    if onesColumn.rows < count { onesColumn.reshape(rows: count, columns: 1, repeating: 1) }
+    return onesColumn.block(rows: 0..<count, columns: 0..<1)
+  }
+
+  /// The input of layer l's affine map: its patch matrix (convolution) or the previous output.
+  func affineInput(_ layer: Layer, _ l: Int, features x: Matrix<Scalar>) -> Matrix<Scalar> {
+    if case .convolution = layer.operation { return patches[l] }
+    return l == 0 ? x : outputs[l - 1]
+  }
+
+  /// The forward pass `Y_l = act(layer_l(Y_{l−1}))` into ``outputs``.
   mutating func forward(
     _ layers: [Layer], input x: Matrix<Scalar>, weights: [LayerWeight<Scalar>], biases: [Matrix<Scalar>]
   ) {
     let batch = x.columns
     for (l, layer) in layers.enumerated() {
-      outputs[l].reshapeIfNeeded(rows: layer.outputs, columns: batch)
-      // Broadcast the bias (b·1ᵀ, a rank-1 GEMM), then accumulate the product with β = 1.
-      let bias = biases[l]
-      precondition(bias.rows == layer.outputs && bias.columns == 1, "layer \(l): bias \(bias.shape)")
-      ones.reshapeIfNeeded(rows: batch, columns: 1, repeating: 1)
-      outputs[l].formProduct(bias, ones, opB: .transposed)
       let input = l == 0 ? x : outputs[l - 1]
-      switch weights[l] {
-      case .dense(let w):
-        outputs[l].formProduct(w, input, beta: 1)
-      case .factored(let a, let b):
-        projections[l].reshapeIfNeeded(rows: a.columns, columns: batch)
-        projections[l].formProduct(b, input, opA: .transposed)
-        outputs[l].formProduct(a, projections[l], beta: 1)
+      switch layer.operation {
+      case .affine:
+        affine(l, input: input, weight: weights[l], bias: biases[l])
+      case .convolution(let c):
+        patches[l].reshapeIfNeeded(rows: c.patchSize, columns: c.output.pixels * batch)
+        input.withUnsafeBufferPointer { xp in
+          patches[l].withUnsafeMutableBufferPointer { Scalar.im2col(xp, c, batch: batch, into: $0) }
+        }
+        affine(l, input: patches[l], weight: weights[l], bias: biases[l])
+      case .maxPool(let p):
+        outputs[l].reshapeIfNeeded(rows: p.output.channels, columns: p.output.pixels * batch)
+        argmax[l].reshapeIfNeeded(count: p.output.count * batch)
+        input.withUnsafeBufferPointer { xp in
+          outputs[l].withUnsafeMutableBufferPointer { yp in
+            argmax[l].withUnsafeMutableBufferPointer {
+              Scalar.maxPool(xp, p, batch: batch, into: yp, argmax: $0)
+            }
+          }
+        }
+      case .flatten(let maps):
+        outputs[l].reshapeIfNeeded(rows: maps.count, columns: batch)
+        Self.copy(input, into: &outputs[l])
       }
       layer.activation.apply(&outputs[l])
+    }
+  }
+
+  /// `outputs[l] = W·X + b·1ᵀ` (before the activation), X in×columns.
+  private mutating func affine(
+    _ l: Int, input: Matrix<Scalar>, weight: LayerWeight<Scalar>, bias: Matrix<Scalar>
+  ) {
+    let columns = input.columns
+    outputs[l].reshapeIfNeeded(rows: bias.rows, columns: columns)
+    // Broadcast the bias (b·1ᵀ, a rank-1 GEMM), then accumulate the product with β = 1.
+    precondition(bias.columns == 1, "layer \(l): bias \(bias.shape)")
+    let onesView = ones(columns)
+    outputs[l].formProduct(bias, onesView, opB: .transposed)
+    switch weight {
+    case .dense(let w):
+      outputs[l].formProduct(w, input, beta: 1)
+    case .factored(let a, let b):
+      projections[l].reshapeIfNeeded(rows: a.columns, columns: columns)
+      projections[l].formProduct(b, input, opA: .transposed)
+      outputs[l].formProduct(a, projections[l], beta: 1)
+    case .none:
+      preconditionFailure("layer \(l) has no weight")
+    }
+  }
+
+  /// ∂𝓛/∂(input of layer l) into `deltas[l − 1]`, from `deltas[l]` (already multiplied by the
+  /// activation's derivative): `Wᵀ·δ` (through col2im for a convolution), the max-pooling
+  /// scatter, or a copy for flattening.
+  mutating func backward(_ layer: Layer, _ l: Int, weight: LayerWeight<Scalar> = .none) {
+    let delta = deltas[l]
+    let shape = outputs[l - 1].shape
+    deltas[l - 1].reshapeIfNeeded(rows: shape.rows, columns: shape.columns)
+    switch layer.operation {
+    case .affine:
+      Self.formTransposedProduct(weight, delta, into: &deltas[l - 1], projection: &projections[l])
+    case .convolution(let c):
+      patchGradient.reshapeIfNeeded(rows: c.patchSize, columns: delta.columns)
+      Self.formTransposedProduct(weight, delta, into: &patchGradient, projection: &projections[l])
+      patchGradient.withUnsafeBufferPointer { pp in
+        deltas[l - 1].withUnsafeMutableBufferPointer {
+          Scalar.col2im(pp, c, batch: delta.columns / c.output.pixels, into: $0)
+        }
+      }
+    case .maxPool:
+      delta.withUnsafeBufferPointer { dp in
+        argmax[l].withUnsafeBufferPointer { ap in
+          deltas[l - 1].withUnsafeMutableBufferPointer { Scalar.maxPoolBackward(dp, argmax: ap, into: $0) }
+        }
+      }
+    case .flatten:
+      Self.copy(delta, into: &deltas[l - 1])
+    }
+  }
+
+  /// `target = Wᵀ·δ`; for `W = A·Bᵀ` as `B·(Aᵀ·δ)` with `Aᵀ·δ` in `projection`.
+  private static func formTransposedProduct(
+    _ weight: LayerWeight<Scalar>, _ delta: Matrix<Scalar>, into target: inout Matrix<Scalar>,
+    projection: inout Matrix<Scalar>
+  ) {
+    switch weight {
+    case .dense(let w):
+      target.formProduct(w, delta, opA: .transposed)
+    case .factored(let a, let b):
+      projection.reshapeIfNeeded(rows: a.columns, columns: delta.columns)
+      projection.formProduct(a, delta, opA: .transposed)
+      target.formProduct(b, projection)
+    case .none:
+      preconditionFailure("Wᵀ·δ of a layer without weight")
+    }
+  }
+
+  /// Copies the entries of `source` into `target` (same count, any shapes: a reshape).
+  private static func copy(_ source: Matrix<Scalar>, into target: inout Matrix<Scalar>) {
+    precondition(
+      source.rows * source.columns == target.rows * target.columns,
+      "copy: \(source.shape) into \(target.shape)")
+    source.withUnsafeBufferPointer { s in
+      target.withUnsafeMutableBufferPointer { t in
+        guard let from = s.baseAddress, let to = t.baseAddress else { return }
+        UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: s.count * MemoryLayout<Scalar>.stride)
+      }
     }
   }
 

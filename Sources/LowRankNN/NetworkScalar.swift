@@ -2,7 +2,7 @@ import Foundation
 import MatrixManifold
 
 /// A ``BLASScalar`` with the elementwise kernels of training: activations, the softmax
-/// cross-entropy, the Adam update and arg-max.
+/// cross-entropy, the Adam update, arg-max, and the copy kernels of convolution and pooling.
 ///
 /// Generic code calls these through the protocol and the loops run in concrete, specialised
 /// code (`Float+Network.swift`, `Double+Network.swift`), so an elementwise pass over a batch runs
@@ -35,6 +35,28 @@ public protocol NetworkScalar: BLASScalar {
   /// For each column of a rows×columns matrix, the row index of its largest entry (first on ties).
   static func argmaxColumns(
     _ a: UnsafeBufferPointer<Self>, rows: Int, into result: UnsafeMutableBufferPointer<Int>)
+  /// im2col: writes the patch matrix (`patchSize × (outputPixels·batch)`, column-major) of a
+  /// batch of input maps (``FeatureMaps`` layout); patch rows are ordered like the columns of the
+  /// kernel matrix (see ``Convolution``), columns sample by sample and pixel by pixel, row by row.
+  /// Entries outside the image (padding) are 0.
+  static func im2col(
+    _ x: UnsafeBufferPointer<Self>, _ convolution: Convolution, batch: Int,
+    into patches: UnsafeMutableBufferPointer<Self>)
+  /// col2im, the adjoint of ``im2col(_:_:batch:into:)``: overwrites `x` with the sum, over all
+  /// patches, of each patch entry added back at the input pixel it was copied from.
+  static func col2im(
+    _ patches: UnsafeBufferPointer<Self>, _ convolution: Convolution, batch: Int,
+    into x: UnsafeMutableBufferPointer<Self>)
+  /// Max pooling of a batch of maps into `y` (output maps, same layout); `argmax[i]` receives the
+  /// index into `x` of the maximum of output entry i (the first on ties; NaN wins, so it spreads).
+  static func maxPool(
+    _ x: UnsafeBufferPointer<Self>, _ pooling: MaxPooling, batch: Int,
+    into y: UnsafeMutableBufferPointer<Self>,
+    argmax: UnsafeMutableBufferPointer<Int>)
+  /// The backward pass of max pooling: `dx ← 0`, then `dx[argmax[i]] += dy[i]`.
+  static func maxPoolBackward(
+    _ dy: UnsafeBufferPointer<Self>, argmax: UnsafeBufferPointer<Int>,
+    into dx: UnsafeMutableBufferPointer<Self>)
 }
 
 // The algorithms, written once; the conformances specialise them.
@@ -109,5 +131,119 @@ public protocol NetworkScalar: BLASScalar {
     var best = 0
     for i in 1..<rows where a[base + i] > a[base + best] { best = i }
     result[j] = best
+  }
+}
+
+/// Calls `body(inputStart, patchStart, count)` for every run of entries that
+/// im2col copies: for each patch (column) and kernel row, the kernel columns inside the image
+/// form one contiguous run of `count` entries at `inputStart` in x and `patchStart` in the patch
+/// matrix (channel-fastest maps make pixels of one image row adjacent). `zero(start, count)` is
+/// called for the patch entries that fall into the padding.
+@inlinable func forEachPatchRun(
+  _ g: Convolution, batch: Int, run body: (Int, Int, Int) -> Void, zero: (Int, Int) -> Void
+) {
+  let (channels, height, width) = (g.input.channels, g.input.height, g.input.width)
+  let output = g.output
+  let rows = g.patchSize
+  let run = channels * g.kernelWidth
+  var column = 0
+  for n in 0..<batch {
+    let image = n * g.input.count
+    for oy in 0..<output.height {
+      for ox in 0..<output.width {
+        let x0 = ox * g.stride - g.padding
+        // Kernel columns j in lo..<hi are inside the image.
+        let lo = Swift.max(0, -x0)
+        let hi = Swift.max(lo, Swift.min(g.kernelWidth, width - x0))
+        for i in 0..<g.kernelHeight {
+          let y = oy * g.stride - g.padding + i
+          let start = column * rows + i * run
+          guard y >= 0 && y < height else {
+            zero(start, run)
+            continue
+          }
+          if lo > 0 { zero(start, lo * channels) }
+          if hi > lo {
+            body(image + channels * (x0 + lo + width * y), start + lo * channels, (hi - lo) * channels)
+          }
+          if hi < g.kernelWidth { zero(start + hi * channels, (g.kernelWidth - hi) * channels) }
+        }
+        column += 1
+      }
+    }
+  }
+}
+
+@inlinable func im2colKernel<T: BinaryFloatingPoint>(
+  _ x: UnsafeBufferPointer<T>, _ g: Convolution, _ batch: Int, _ p: UnsafeMutableBufferPointer<T>
+) {
+  precondition(
+    x.count == g.input.count * batch && p.count == g.patchSize * g.output.pixels * batch,
+    "im2col: \(x.count) inputs and \(p.count) patch entries for \(batch) samples of \(g)")
+  guard let source = x.baseAddress, let target = p.baseAddress else { return }
+  forEachPatchRun(
+    g, batch: batch,
+    run: { from, to, count in (target + to).update(from: source + from, count: count) },
+    zero: { start, count in (target + start).update(repeating: 0, count: count) })
+}
+
+@inlinable func col2imKernel<T: BinaryFloatingPoint>(
+  _ p: UnsafeBufferPointer<T>, _ g: Convolution, _ batch: Int, _ x: UnsafeMutableBufferPointer<T>
+) {
+  precondition(
+    x.count == g.input.count * batch && p.count == g.patchSize * g.output.pixels * batch,
+    "col2im: \(p.count) patch entries and \(x.count) inputs for \(batch) samples of \(g)")
+  guard let target = x.baseAddress, let source = p.baseAddress else { return }
+  target.update(repeating: 0, count: x.count)
+  forEachPatchRun(
+    g, batch: batch,
+    run: { to, from, count in
+      for t in 0..<count { target[to + t] += source[from + t] }
+    },
+    zero: { _, _ in })
+}
+
+@inlinable func maxPoolKernel<T: BinaryFloatingPoint>(
+  _ x: UnsafeBufferPointer<T>, _ g: MaxPooling, _ batch: Int, _ y: UnsafeMutableBufferPointer<T>,
+  _ argmax: UnsafeMutableBufferPointer<Int>
+) {
+  let output = g.output
+  precondition(
+    x.count == g.input.count * batch && y.count == output.count * batch && argmax.count == y.count,
+    "maxPool: \(x.count) inputs, \(y.count) outputs, \(argmax.count) indices for \(batch) samples of \(g)")
+  let (channels, width) = (g.input.channels, g.input.width)
+  for n in 0..<batch {
+    let (image, pooled) = (n * g.input.count, n * output.count)
+    for oy in 0..<output.height {
+      for ox in 0..<output.width {
+        let o = pooled + channels * (ox + output.width * oy)
+        let first = image + channels * (ox * g.stride + width * oy * g.stride)
+        for c in 0..<channels {
+          y[o + c] = x[first + c]
+          argmax[o + c] = first + c
+        }
+        for i in 0..<g.size {
+          for j in 0..<g.size where i > 0 || j > 0 {
+            let start = image + channels * (ox * g.stride + j + width * (oy * g.stride + i))
+            for c in 0..<channels where !(x[start + c] <= y[o + c]) && !y[o + c].isNaN {
+              y[o + c] = x[start + c]
+              argmax[o + c] = start + c
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@inlinable func maxPoolBackwardKernel<T: BinaryFloatingPoint>(
+  _ dy: UnsafeBufferPointer<T>, _ argmax: UnsafeBufferPointer<Int>, _ dx: UnsafeMutableBufferPointer<T>
+) {
+  precondition(dy.count == argmax.count, "maxPoolBackward: \(dy.count) gradients, \(argmax.count) indices")
+  guard let target = dx.baseAddress else { return }
+  target.update(repeating: 0, count: dx.count)
+  for i in dy.indices {
+    precondition(argmax[i] >= 0 && argmax[i] < dx.count, "maxPoolBackward: index \(argmax[i]) out of range")
+    target[argmax[i]] += dy[i]
   }
 }

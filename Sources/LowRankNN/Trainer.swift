@@ -111,11 +111,13 @@ public struct Trainer<Scalar: NetworkScalar> {
       ranks: state.ranks)
   }
 
-  /// Accuracy of the current weights on a labelled set, in chunks of `chunk` samples.
+  /// Accuracy of the current weights on a labelled set, in chunks of at most `chunk` samples
+  /// (fewer when a chunk's forward workspace would exceed 2²⁴ entries, as for convolutions).
   public func accuracy(features: Matrix<Scalar>, labels: [Int], chunk: Int = 2000) -> Double {
     precondition(
       features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
+    let chunk = Swift.max(1, Swift.min(chunk, (1 << 24) / network.forwardEntriesPerSample))
     var correct = 0
     var start = 0
     while start < labels.count {
@@ -133,7 +135,8 @@ public struct Trainer<Scalar: NetworkScalar> {
     var full = 0, evaluation = 0, training = 0
     var block = 0
     for layer in network.layers {
-      let (n, m) = (layer.inputs, layer.outputs)
+      guard let shape = layer.weightShape else { continue }
+      let (n, m) = (shape.columns, shape.rows)
       full += n * m
       if layer.isLowRank {
         let r = state.blocks[block].rank

@@ -29,8 +29,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     case sgd, momentum, adam
   }
 
-  /// Layer widths, input first, classes last.
-  public var architecture: [Int] = [784, 500, 500, 500, 500, 10]
+  /// The network: layer widths (input first, classes last) or LeNet5.
+  public var architecture: Architecture = [784, 500, 500, 500, 500, 10]
   public var mode: Mode = .adaptive
   /// Relative truncation tolerance τ (adaptive mode): keep the smallest rank whose discarded
   /// singular values have norm at most τ·‖σ‖₂.
@@ -55,12 +55,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first value out of range.
   public func validate() throws(TrainingError) {
     func fail(_ message: String) -> TrainingError { .invalidConfiguration(message) }
-    guard architecture.count >= 2, architecture.allSatisfy({ $0 >= 1 }) else {
-      throw fail("architecture needs at least two positive widths, got \(architecture)")
-    }
-    guard architecture.last! >= 2 else {
-      throw fail("the last width is the number of classes and must be ≥ 2")
-    }
+    try architecture.validate()
     guard tau.isFinite, tau >= 0, tau < 1 else { throw fail("tau must be in [0, 1), got \(tau)") }
     guard startRank >= 1 else { throw fail("start rank must be ≥ 1, got \(startRank)") }
     guard maxRank >= 1 else { throw fail("max rank must be ≥ 1, got \(maxRank)") }
@@ -73,7 +68,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
       throw fail("learning rate must be positive, got \(learningRate)")
     }
     guard momentum >= 0, momentum < 1 else { throw fail("momentum must be in [0, 1), got \(momentum)") }
-    guard activation != .identity || architecture.count == 2 else {
+    guard activation != .identity || architecture == [architecture.inputs, architecture.classes] else {
       throw fail("identity activation makes hidden layers useless; use relu or tanh")
     }
   }
@@ -82,6 +77,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 /// Parameter counts of a network, as the DLRT reference implementation reports them (weights
 /// only, biases not counted).
 ///
+/// Here n×m is the weight's shape, for a convolution `out × (in·kh·kw)`:
 /// - evaluation: a low-rank layer stores `K = U·S` and V, `r·(n + m)` numbers; a dense layer `n·m`;
 /// - training: a low-rank layer stores K, L, U, V (`2r·(n + m)`), the augmented bases Û, V̂
 ///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed); a vanilla

@@ -117,8 +117,12 @@ struct Compress: ParsableCommand {
 
     // The adaptive configuration; ranks come from the truncation, so the start rank is the cap.
     var c = checkpoint.configuration
-    let widths = c.architecture
-    let largest = (0..<(widths.count - 2)).map { min(widths[$0], widths[$0 + 1]) }.max() ?? 1
+    // The largest rank any low-rank layer can take (its weight matrix's smaller side).
+    let largest =
+      c.architecture.layers(startRank: Int.max, activation: c.activation).compactMap { layer -> Int? in
+        if case .lowRank(let r) = layer.kind { return r }
+        return nil
+      }.max() ?? 1
     (c.mode, c.tau, c.maxRank, c.startRank) = (.adaptive, tau, maxRank ?? largest, maxRank ?? largest)
     c.optimizer = optimizer ?? c.optimizer
     c.learningRate = lr ?? c.learningRate
@@ -126,7 +130,7 @@ struct Compress: ParsableCommand {
     (c.seed, c.epochs) = (seed, max(epochs, 1))
     try c.validate()
     let network = Network<Float>(
-      architecture: widths, mode: .lowRank(startRank: c.startRank), activation: c.activation)
+      architecture: c.architecture, mode: .lowRank(startRank: c.startRank), activation: c.activation)
     let policy = try TruncationPolicy.relative(tau, minRank: 1, maxRank: c.maxRank)
     let state = try network.state(
       weights: originalNetwork.weights(of: originalState), biases: originalNetwork.biases(of: originalState),

@@ -118,7 +118,7 @@ struct Timing: ParsableCommand {
     var rows: [TimingRow] = []
     for rank in [nil] + ranks.map(Optional.some) {
       var c = TrainingConfiguration()
-      c.architecture = widths
+      c.architecture = .fullyConnected(widths)
       c.mode = rank == nil ? .dense : .fixed
       c.startRank = rank ?? 1
       c.maxRank = max(c.startRank, c.maxRank)

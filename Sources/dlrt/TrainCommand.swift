@@ -13,7 +13,7 @@ extension TrainingConfiguration {
   static let defaults = TrainingConfiguration()
 }
 
-/// `dlrt train`: dynamical low-rank training of a fully-connected network.
+/// `dlrt train`: dynamical low-rank training of a fully-connected network or LeNet5.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a network on MNIST or Fashion-MNIST with dynamical low-rank training.",
@@ -25,8 +25,11 @@ struct Train: ParsableCommand {
 
   @OptionGroup var data: DatasetOptions
 
-  @Option(help: "Layer widths, input to classes, e.g. 784-500-500-500-500-10.")
-  var arch = TrainingConfiguration.defaults.architecture.map(String.init).joined(separator: "-")
+  @Option(
+    help:
+      "Layer widths, input to classes, e.g. 784-500-500-500-500-10, or lenet5 (two convolutions, low-rank like the hidden layers)."
+  )
+  var arch = TrainingConfiguration.defaults.architecture.description
 
   @Option(help: "dense, fixed (rank --start-rank) or adaptive (tolerance --tau).")
   var mode = TrainingConfiguration.defaults.mode
@@ -83,12 +86,10 @@ struct Train: ParsableCommand {
   }
 
   func makeConfiguration() throws -> TrainingConfiguration {
-    let widths = arch.split(separator: "-").map { Int($0) }
-    guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
-      throw ValidationError("--arch must be widths joined by '-', such as 784-500-10; got \(arch)")
-    }
     var c = TrainingConfiguration()
-    c.architecture = widths.map { $0! }
+    do { c.architecture = try Architecture(parsing: arch) } catch {
+      throw ValidationError("--arch must be lenet5 or widths joined by '-', such as 784-500-10; got \(arch)")
+    }
     (c.mode, c.tau, c.startRank, c.maxRank) = (mode, tau, startRank, maxRank)
     (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (
       epochs, batch, lr, optimizer, momentum
@@ -103,14 +104,15 @@ struct Train: ParsableCommand {
     let log: (String) -> Void = { print($0) }
     var (train, test) = try data.load(log: log)
     if let trainSamples, trainSamples < train.count { train = train.subset(Array(0..<trainSamples)) }
-    guard train.featureCount == configuration.architecture[0] else {
+    let architecture = configuration.architecture
+    guard train.featureCount == architecture.inputs else {
       throw ValidationError(
-        "--arch starts with \(configuration.architecture[0]) inputs but the images have \(train.featureCount) pixels"
+        "--arch \(architecture) takes \(architecture.inputs) inputs but the images have \(train.featureCount) pixels"
       )
     }
-    guard configuration.architecture.last! >= train.classCount else {
+    guard architecture.classes >= train.classCount else {
       throw ValidationError(
-        "--arch ends with \(configuration.architecture.last!) classes but the data has \(train.classCount)")
+        "--arch \(architecture) has \(architecture.classes) classes but the data has \(train.classCount)")
     }
     let run = TrainingRun(
       configuration: configuration, dataset: data.dataset, threads: threads, out: out, save: save,

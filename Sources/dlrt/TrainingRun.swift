@@ -82,7 +82,7 @@ struct TrainingRun {
       machine: machineDescription(), epochs: [], trace: [], traceInterval: traceInterval)
     let c = configuration
     print(
-      "training \(c.architecture.map(String.init).joined(separator: "-")) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
+      "training \(c.architecture) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
         + (c.mode == .adaptive
           ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)"
           : c.mode == .fixed || c.mode == .vanilla ? " rank \(c.startRank)" : "")

@@ -5,15 +5,17 @@ import MatrixManifold
 import TestSupport
 
 /// A naive dense forward/backward pass over the same layers, written independently of the
-/// network's factored code: W and ∇_W are formed explicitly and products are triple loops.
+/// network's factored code: W and ∇_W are formed explicitly, products are triple loops, a
+/// convolution is the direct loop over output pixels, channels and kernel entries (no im2col),
+/// and max pooling searches each window. Weights and biases are given per weighted layer.
 struct ReferenceNetwork {
   var layers: [Layer]
 
   struct Result {
     var loss: Double
-    /// ∇_W 𝓛 per layer, out×in.
+    /// ∇_W 𝓛 per weighted layer, in the shape of its weight.
     var weightGradients: [Matrix<Double>]
-    /// ∇_b 𝓛 per layer, out×1.
+    /// ∇_b 𝓛 per weighted layer, rows×1.
     var biasGradients: [Matrix<Double>]
     var logits: Matrix<Double>
   }
@@ -22,11 +24,37 @@ struct ReferenceNetwork {
     -> Result
   {
     let batch = x.columns
+    let weighted = layers.indices.filter { layers[$0].hasWeight }
+    func parameter(_ l: Int) -> (w: Matrix<Double>, b: Matrix<Double>) {
+      let i = weighted.firstIndex(of: l)!
+      return (weights[i], biases[i])
+    }
     var outputs: [Matrix<Double>] = []
     var input = x
     for (l, layer) in layers.enumerated() {
-      var z = naiveProduct(weights[l], input)
-      for j in 0..<batch { for i in 0..<layer.outputs { z[i, j] += biases[l][i, 0] } }
+      var z: Matrix<Double>
+      switch layer.operation {
+      case .affine:
+        let (w, b) = parameter(l)
+        z = naiveProduct(w, input)
+        for j in 0..<batch { for i in 0..<layer.outputs { z[i, j] += b[i, 0] } }
+      case .convolution(let c):
+        let (w, b) = parameter(l)
+        z = Matrix(rows: layer.outputs, columns: batch)
+        forEachTap(c, batch: batch) { n, o, out, inputIndex, k in
+          if k == 0 { z[out, n] += b[o, 0] }
+          if let inputIndex { z[out, n] += w[o, k] * input[inputIndex, n] }
+        }
+      case .maxPool(let p):
+        z = Matrix(rows: layer.outputs, columns: batch)
+        for n in 0..<batch {
+          for (out, window) in poolingWindows(p).enumerated() {
+            z[out, n] = window.map { input[$0, n] }.max()!
+          }
+        }
+      case .flatten:
+        z = input
+      }
       let y = z.map { v in
         switch layer.activation {
         case .relu: Swift.max(v, 0)
@@ -50,7 +78,7 @@ struct ReferenceNetwork {
       }
     }
     loss /= Double(batch)
-    var gw = [Matrix<Double>](repeating: Matrix(rows: 0, columns: 0), count: layers.count)
+    var gw = [Matrix<Double>](repeating: Matrix(rows: 0, columns: 0), count: weighted.count)
     var gb = gw
     for l in layers.indices.reversed() {
       let y = outputs[l]
@@ -64,14 +92,91 @@ struct ReferenceNetwork {
         }
       }
       let layerInput = l == 0 ? x : outputs[l - 1]
-      gw[l] = naiveProduct(delta, layerInput, transposeB: true)
-      var b = Matrix<Double>(rows: y.rows, columns: 1)
-      for j in 0..<batch { for i in 0..<y.rows { b[i, 0] += delta[i, j] } }
-      gb[l] = b
-      if l > 0 { delta = naiveProduct(weights[l], delta, transposeA: true) }
+      var inputDelta = Matrix<Double>(rows: layerInput.rows, columns: batch)
+      switch layers[l].operation {
+      case .affine:
+        let (w, _) = parameter(l)
+        let i = weighted.firstIndex(of: l)!
+        gw[i] = naiveProduct(delta, layerInput, transposeB: true)
+        var b = Matrix<Double>(rows: y.rows, columns: 1)
+        for j in 0..<batch { for r in 0..<y.rows { b[r, 0] += delta[r, j] } }
+        gb[i] = b
+        inputDelta = naiveProduct(w, delta, transposeA: true)
+      case .convolution(let c):
+        let (w, _) = parameter(l)
+        let i = weighted.firstIndex(of: l)!
+        var g = Matrix<Double>(rows: w.rows, columns: w.columns)
+        var b = Matrix<Double>(rows: w.rows, columns: 1)
+        forEachTap(c, batch: batch) { n, o, out, inputIndex, k in
+          if k == 0 { b[o, 0] += delta[out, n] }
+          if let inputIndex {
+            g[o, k] += delta[out, n] * layerInput[inputIndex, n]
+            inputDelta[inputIndex, n] += w[o, k] * delta[out, n]
+          }
+        }
+        (gw[i], gb[i]) = (g, b)
+      case .maxPool(let p):
+        for n in 0..<batch {
+          for (out, window) in poolingWindows(p).enumerated() {
+            // The first maximum of the window receives the gradient.
+            let best = window.first { layerInput[$0, n] == y[out, n] }!
+            inputDelta[best, n] += delta[out, n]
+          }
+        }
+      case .flatten:
+        inputDelta = delta
+      }
+      delta = inputDelta
     }
     return Result(loss: loss, weightGradients: gw, biasGradients: gb, logits: logits)
   }
+}
+
+/// Calls `body(sample, outputChannel, outputFeature, inputFeature, kernelColumn)` for every
+/// term `K[o, c, i, j]·X[c, s·y′ − p + i, s·x′ − p + j]` of the direct convolution (inputFeature
+/// nil in the padding), with features in the channel-fastest layout and the kernel entry at
+/// column `c + C·(j + kw·i)` of the kernel matrix.
+func forEachTap(_ c: Convolution, batch: Int, _ body: (Int, Int, Int, Int?, Int) -> Void) {
+  let (input, output) = (c.input, c.output)
+  for n in 0..<batch {
+    for oy in 0..<output.height {
+      for ox in 0..<output.width {
+        for o in 0..<c.outputChannels {
+          let out = o + output.channels * (ox + output.width * oy)
+          for i in 0..<c.kernelHeight {
+            for j in 0..<c.kernelWidth {
+              for ch in 0..<input.channels {
+                let (y, x) = (oy * c.stride - c.padding + i, ox * c.stride - c.padding + j)
+                let inside = y >= 0 && y < input.height && x >= 0 && x < input.width
+                let k = ch + input.channels * (j + c.kernelWidth * i)
+                body(n, o, out, inside ? ch + input.channels * (x + input.width * y) : nil, k)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// For each output feature of a max pooling, the input features of its window, row by row.
+func poolingWindows(_ p: MaxPooling) -> [[Int]] {
+  let (input, output) = (p.input, p.output)
+  var windows = [[Int]](repeating: [], count: output.count)
+  for oy in 0..<output.height {
+    for ox in 0..<output.width {
+      for ch in 0..<input.channels {
+        var window: [Int] = []
+        for i in 0..<p.size {
+          for j in 0..<p.size {
+            window.append(ch + input.channels * (ox * p.stride + j + input.width * (oy * p.stride + i)))
+          }
+        }
+        windows[ch + output.channels * (ox + output.width * oy)] = window
+      }
+    }
+  }
+  return windows
 }
 
 /// Random features (in×batch, standard normal) and labels.

@@ -183,7 +183,9 @@ import Testing
     let table = try String(contentsOfFile: doc, encoding: .utf8)
     #expect(table.contains("| 0.0 |") && table.contains("| 0.3 |") && table.contains("fine-tuned"))
 
-    var missing = try DLRT.parseAsRoot(["compress", "--model", path("none.dlrt"), "--tau", "0.1"])
+    var missing = try DLRT.parseAsRoot([
+      "compress", "--model", path("none.dlrt"), "--tau", "0.1", "--threads", "1",
+    ])
     #expect(throws: TrainingError.self) { try missing.run() }
     #expect(throws: (any Error).self) {
       _ = try DLRT.parseAsRoot(["compress", "--model", "m", "--tau", "1.5"])

@@ -73,6 +73,43 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     #expect(throws: CLIError.self) { try notAResult.run() }
   }
 
+  /// `--arch lenet5`: the configuration in the result file and checkpoint names LeNet5, the two
+  /// convolutions and the 800→500 layer are low-rank with start ranks capped by their kernel
+  /// matrices (20×25, 50×500), it learns the generated data (≥ 85% after 4 epochs of 600
+  /// samples, chance 10%), and `evaluate` reproduces the checkpoint's accuracy.
+  @Test func lenet5TrainsAndReloads() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try writeSyntheticDataset(to: dir)
+    let out = dir.appendingPathComponent("lenet").path
+    let model = dir.appendingPathComponent("lenet.dlrt").path
+    var command = try DLRT.parseAsRoot([
+      "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "lenet5", "--start-rank", "40",
+      "--max-rank", "60", "--tau", "0.1", "--batch", "50", "--optimizer", "adam", "--lr", "0.003", "--epochs",
+      "4", "--threads", "1", "--quiet", "--out", out, "--save", model,
+    ])
+    try command.run()
+    let json = try String(contentsOfFile: out + ".json", encoding: .utf8)
+    #expect(json.contains("\"architecture\" : \"lenet5\""))
+    let record = try JSONDecoder().decode(RunRecord.self, from: Data(json.utf8))
+    #expect(record.configuration.architecture == .lenet5)
+    let last = try #require(record.epochs.last)
+    #expect(last.testAccuracy >= 0.85, "test accuracy \(last.testAccuracy)")
+    #expect(last.ranks.count == 3 && last.ranks[0] <= 20 && last.ranks[1] <= 40 && last.ranks[2] <= 60)
+    #expect(last.parameters.full == 20 * 25 + 50 * 500 + 500 * 800 + 10 * 500)
+
+    let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
+    #expect(checkpoint.configuration.architecture == .lenet5)
+    let (network, state) = try checkpoint.restore()
+    let test = try FashionMNIST.load(from: dir, split: .test)
+    let trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
+    #expect(trainer.accuracy(features: test.images, labels: test.labels) == last.testAccuracy)
+    var evaluate = try DLRT.parseAsRoot([
+      "evaluate", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--model", model, "--threads", "1",
+    ])
+    try evaluate.run()
+  }
+
   /// A diverging run stops with a clear error and leaves the previous checkpoint untouched.
   @Test func divergenceKeepsTheLastGoodCheckpoint() throws {
     let dir = try temporaryDirectory()
@@ -90,10 +127,14 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   @Test func missingDataAndBadOptionsAreClearErrors() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    var missing = try DLRT.parseAsRoot(["train", "--data-dir", dir.path, "--epochs", "1", "--quiet"])
+    // Every command that runs sets OpenBLAS's threads for the whole test process: keep it at 1.
+    var missing = try DLRT.parseAsRoot([
+      "train", "--data-dir", dir.path, "--epochs", "1", "--quiet", "--threads", "1",
+    ])
     #expect(throws: DatasetError.self) { try missing.run() }
     for bad in [
-      ["train", "--tau", "-1"], ["train", "--arch", "784-x-10"], ["train", "--mode", "sparse"],
+      ["train", "--tau", "-1"], ["train", "--arch", "784-x-10"], ["train", "--arch", "lenet6"],
+      ["train", "--mode", "sparse"],
       ["train", "--epochs", "0"], ["train", "--start-rank", "300", "--max-rank", "200"],
       ["train", "--optimizer", "lbfgs"],
       ["evaluate"],
@@ -103,6 +144,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     try writeSyntheticDataset(to: dir, train: 20, test: 10)
     var wrongInputs = try DLRT.parseAsRoot([
       "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "100-10", "--quiet",
+      "--threads", "1",
     ])
     #expect(throws: (any Error).self) { try wrongInputs.run() }
   }

@@ -1,0 +1,362 @@
+import Foundation
+import LowRankIntegrators
+import LowRankNN
+import MatrixManifold
+import TestSupport
+import Testing
+
+/// Convolutions with stride and padding, square and not: `(channels, height, width, out, kh, kw,
+/// stride, padding)`.
+let convolutionCases: [Convolution] = [
+  Convolution(input: FeatureMaps(channels: 1, height: 6, width: 6), outputChannels: 3, kernel: 3),
+  Convolution(
+    input: FeatureMaps(channels: 2, height: 7, width: 6), outputChannels: 4, kernel: 3, stride: 2, padding: 1),
+  Convolution(
+    input: FeatureMaps(channels: 3, height: 5, width: 8), outputChannels: 2, kernelHeight: 2, kernelWidth: 3,
+    stride: 2, padding: 1),
+  Convolution(input: FeatureMaps(channels: 2, height: 4, width: 4), outputChannels: 5, kernel: 4, padding: 2),
+]
+
+/// Small convolutional networks that use every layer kind: dense and low-rank convolutions with
+/// stride and padding, non-overlapping and overlapping max pooling, flatten, low-rank and dense
+/// affine layers.
+func convolutionalNetwork(_ index: Int, activation: Activation) -> [Layer] {
+  switch index {
+  case 0:
+    let c1 = Convolution(
+      input: FeatureMaps(channels: 1, height: 6, width: 6), outputChannels: 3, kernel: 3, padding: 1)
+    let p1 = MaxPooling(input: c1.output, size: 2)
+    let c2 = Convolution(input: p1.output, outputChannels: 4, kernel: 2)
+    return [
+      .convolution(c1, activation: activation), .maxPool(p1),
+      .convolution(c2, kind: .lowRank(rank: 2), activation: activation), .flatten(c2.output),
+      .dense(c2.output.count, 3),
+    ]
+  default:
+    let c1 = Convolution(
+      input: FeatureMaps(channels: 2, height: 7, width: 7), outputChannels: 5, kernel: 3, stride: 2,
+      padding: 1)
+    let p1 = MaxPooling(input: c1.output, size: 3, stride: 1)
+    return [
+      .convolution(c1, kind: .lowRank(rank: 3), activation: activation), .maxPool(p1), .flatten(p1.output),
+      .lowRank(p1.output.count, 6, rank: 2, activation: activation), .dense(6, 3),
+    ]
+  }
+}
+
+@Suite("Convolution layers")
+struct ConvolutionTests {
+  /// The network's im2col + GEMM forward pass against the direct loop of the reference, for
+  /// Float and Double. Each output sums `patchSize` products of entries below 1 in magnitude, so
+  /// the rounding error is below `patchSize·ε` (times 10 for margin, `tolerance`).
+  @Test("convolution forward equals the direct convolution loop", arguments: convolutionCases.indices)
+  func forwardMatchesDirectLoop(index: Int) throws {
+    try forward(Float.self, convolutionCases[index])
+    try forward(Double.self, convolutionCases[index])
+  }
+
+  func forward<T: NetworkScalar>(_: T.Type, _ c: Convolution) throws {
+    var g = testGenerator(UInt64(c.patchSize))
+    let network = Network<T>(layers: [.convolution(c), .flatten(c.output)])
+    let w = Matrix<T>.uniform(rows: c.outputChannels, columns: c.patchSize, in: -1...1, using: &g)
+    let b = Matrix<T>.uniform(rows: c.outputChannels, columns: 1, in: -1...1, using: &g)
+    let x = Matrix<T>.uniform(rows: c.input.count, columns: 3, in: -1...1, using: &g)
+    let state = try network.state(weights: [w], biases: [b])
+    let expected = ReferenceNetwork(layers: network.layers).run(
+      weights: [toDouble(w)], biases: [toDouble(b)], features: toDouble(x), labels: [0, 0, 0]
+    ).logits
+    let y = network.logits(features: x, state: state)
+    #expect(y.shape == Shape(rows: c.output.count, columns: 3))
+    #expect(maxDifference(y, expected) < tolerance(T.self, terms: c.patchSize + 1), "\(T.self) \(c)")
+  }
+
+  /// Central differences in Double (see `fdClose` for the tolerance) through every layer kind:
+  /// the loss gradients with respect to dense convolution kernels, the cores S of low-rank
+  /// convolutions and affine layers, the biases and the classifier. Pooling only routes the
+  /// gradient, so a wrong argmax shows up in the entries of the layers before it.
+  @Test(
+    "finite differences through convolution, low-rank convolution and max pooling",
+    arguments: [0, 1], [Activation.relu, .tanh])
+  func finiteDifferences(network index: Int, activation: Activation) throws {
+    var g = testGenerator(UInt64(31 + index))
+    var network = Network<Double>(layers: convolutionalNetwork(index, activation: activation))
+    let state = network.initialState(using: &g)
+    let (x, labels) = randomBatch(inputs: network.inputs, classes: 3, batch: 4, using: &g)
+    try network.setBatch(features: x, labels: labels)
+    let e = try evaluateAtState(&network, state)
+    func fd(_ perturb: (inout LowRankState<Double>, Double) -> Void) throws -> Double {
+      var plus = state
+      perturb(&plus, fdStep)
+      var minus = state
+      perturb(&minus, -fdStep)
+      return (try network.loss(at: plus) - network.loss(at: minus)) / (2 * fdStep)
+    }
+    for (p, rate) in e.denseRates.enumerated() {
+      for (i, j) in [(0, 0), (rate.rows - 1, rate.columns - 1), (rate.rows / 2, rate.columns / 3)] {
+        let d = try fd { s, h in s.dense[p][i, j] += h }
+        #expect(fdClose(d, -rate[i, j]), "dense[\(p)][\(i),\(j)]: fd \(d), rate \(rate[i, j])")
+      }
+    }
+    // ∂𝓛/∂S = Uᵀ·∇_W·V = −Uᵀ·(F·V).
+    for b in state.blocks.indices {
+      let galerkin = state.blocks[b].u.transposedTimes(e.blocks[b].fTimesV)
+      for (i, j) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let d = try fd { s, h in s.blocks[b].s[i, j] += h }
+        #expect(fdClose(d, -galerkin[i, j]), "∂𝓛/∂S\(b)[\(i),\(j)]: fd \(d), analytic \(-galerkin[i, j])")
+      }
+    }
+  }
+
+  /// Against the reference's ∇_W formed densely by direct loops: `F·V = −∇_W·V`,
+  /// `Fᵀ·U = −∇_Wᵀ·U`, `Uᵀ·F·V = −Uᵀ·∇_W·V` at arbitrary factored points A·Bᵀ and bases of other
+  /// widths, and the dense rates. Double with O(1) entries and at most a few hundred terms per
+  /// sum: errors of order 10⁻¹⁴, bound 10⁻¹².
+  @Test(
+    "factored K, L and S gradients of low-rank convolutions equal the dense ∇W products", arguments: [0, 1])
+  func factoredProducts(network index: Int) throws {
+    var g = testGenerator(41)
+    let layers = convolutionalNetwork(index, activation: .tanh)
+    var network = Network<Double>(layers: layers)
+    let (x, labels) = randomBatch(inputs: network.inputs, classes: 3, batch: 5, using: &g)
+    try network.setBatch(features: x, labels: labels)
+    let blocks = network.lowRankLayers.map { l in
+      let shape = layers[l].weightShape!
+      return FieldEvaluation<Double>.Block(
+        a: .gaussian(rows: shape.rows, columns: 3, standardDeviation: 0.4, using: &g),
+        b: .gaussian(rows: shape.columns, columns: 3, standardDeviation: 0.4, using: &g),
+        rightBasis: .gaussian(rows: shape.columns, columns: 2, using: &g),
+        leftBasis: .gaussian(rows: shape.rows, columns: 4, using: &g))
+    }
+    let denseWeights = network.denseLayers.map {
+      Matrix<Double>.gaussian(
+        rows: layers[$0].weightShape!.rows, columns: layers[$0].weightShape!.columns, standardDeviation: 0.4,
+        using: &g)
+    }
+    let biases = network.weightedLayers.map {
+      Matrix<Double>.gaussian(
+        rows: layers[$0].weightShape!.rows, columns: 1, standardDeviation: 0.3, using: &g)
+    }
+    var e = FieldEvaluation(time: 0, blocks: blocks, dense: denseWeights + biases, wantsDenseRates: true)
+    try network.evaluate(&e)
+
+    let weights = network.weightedLayers.map { l in
+      if let b = network.lowRankLayers.firstIndex(of: l) { return blocks[b].densePoint() }
+      return denseWeights[network.denseLayers.firstIndex(of: l)!]
+    }
+    let reference = ReferenceNetwork(layers: layers).run(
+      weights: weights, biases: biases, features: x, labels: labels)
+    let tol = 1e-12
+    #expect(Swift.abs(e.objective! - reference.loss) < tol)
+    for (b, l) in network.lowRankLayers.enumerated() {
+      let grad = reference.weightGradients[network.weightedLayers.firstIndex(of: l)!]
+      let v = blocks[b].rightBasis!, u = blocks[b].leftBasis!
+      #expect(maxDifference(e.blocks[b].fTimesV, -naiveProduct(grad, v)) < tol)
+      #expect(maxDifference(e.blocks[b].fTransposeTimesU, -naiveProduct(grad, u, transposeA: true)) < tol)
+      let galerkin = u.transposedTimes(e.blocks[b].fTimesV)
+      #expect(maxDifference(galerkin, -naiveProduct(naiveProduct(u, grad, transposeA: true), v)) < tol)
+    }
+    for (j, l) in network.denseLayers.enumerated() {
+      let grad = reference.weightGradients[network.weightedLayers.firstIndex(of: l)!]
+      #expect(maxDifference(e.denseRates[j], -grad) < tol)
+    }
+    for (i, l) in network.weightedLayers.enumerated() {
+      #expect(maxDifference(e.denseRates[network.biasIndex(ofLayer: l)], -reference.biasGradients[i]) < tol)
+    }
+  }
+
+  /// A low-rank convolution at full rank with square orthonormal V (patch size ≤ output
+  /// channels) is the dense convolution: same logits and loss, same rates of the layers before
+  /// it (δ propagated as `B·(Aᵀδ)` instead of `Wᵀδ`), and `−∇_W = (F·V)·Vᵀ`. Double, 10⁻¹²:
+  /// the two paths differ only by rounding.
+  @Test("a low-rank convolution at full rank equals the dense convolution")
+  func fullRankEqualsDense() throws {
+    var g = testGenerator(51)
+    let c1 = Convolution(input: FeatureMaps(channels: 1, height: 6, width: 6), outputChannels: 3, kernel: 2)
+    let c2 = Convolution(input: c1.output, outputChannels: 12, kernel: 2, padding: 1)
+    #expect(c2.patchSize == 12)
+    func layers(_ kind: Layer.Kind) -> [Layer] {
+      [
+        .convolution(c1, activation: .relu), .convolution(c2, kind: kind, activation: .tanh),
+        .flatten(c2.output), .dense(c2.output.count, 3),
+      ]
+    }
+    var dense = Network<Double>(layers: layers(.dense))
+    var lowRank = Network<Double>(layers: layers(.lowRank(rank: 12)))
+    let weights = dense.weightedLayers.map {
+      Matrix<Double>.uniform(
+        rows: dense.layers[$0].weightShape!.rows, columns: dense.layers[$0].weightShape!.columns,
+        in: -0.5...0.5,
+        using: &g)
+    }
+    let biases = dense.weightedLayers.map {
+      Matrix<Double>.uniform(rows: dense.layers[$0].weightShape!.rows, columns: 1, in: -0.5...0.5, using: &g)
+    }
+    let denseState = try dense.state(weights: weights, biases: biases)
+    let lowRankState = try lowRank.state(weights: weights, biases: biases)
+    #expect(lowRankState.ranks == [12])
+    let (x, labels) = randomBatch(inputs: dense.inputs, classes: 3, batch: 6, using: &g)
+    #expect(
+      maxDifference(
+        dense.logits(features: x, state: denseState), lowRank.logits(features: x, state: lowRankState))
+        < 1e-12)
+    try dense.setBatch(features: x, labels: labels)
+    try lowRank.setBatch(features: x, labels: labels)
+    let ed = try evaluateAtState(&dense, denseState)
+    let el = try evaluateAtState(&lowRank, lowRankState)
+    #expect(Swift.abs(ed.objective! - el.objective!) < 1e-12)
+    // dense: [W0, W1, W3, b0, b1, b3]; low-rank: [W0, W3, b0, b1, b3].
+    for (d, l) in [(0, 0), (2, 1), (3, 2), (4, 3), (5, 4)] {
+      #expect(maxDifference(ed.denseRates[d], el.denseRates[l]) < 1e-12, "rate \(d) vs \(l)")
+    }
+    let v = lowRankState.blocks[0].v
+    #expect(maxDifference(el.blocks[0].fTimesV.timesTransposed(v), ed.denseRates[1]) < 1e-12)
+    let u = lowRankState.blocks[0].u
+    #expect(maxDifference(u.timesTransposed(el.blocks[0].fTransposeTimesU), ed.denseRates[1]) < 1e-12)
+  }
+
+  /// LeNet5 as the DLRT paper's MNIST experiment builds it: shapes, ranks capped by the weight
+  /// sizes, the parameter layout, and parameter counts by the formulas of `ParameterCounts`
+  /// worked out by hand: full `20·25 + 50·500 + 500·800 + 10·500`, evaluation `r·(rows + cols)`.
+  @Test("LeNet5: layers, ranks, layout and parameter counts")
+  func lenet5() throws {
+    let network = Network<Float>(architecture: .lenet5, mode: .lowRank(startRank: 30))
+    #expect(
+      network.layers.map(\.outputs) == [20 * 24 * 24, 20 * 12 * 12, 50 * 8 * 8, 50 * 4 * 4, 800, 500, 10])
+    #expect(
+      network.layers.map(\.weightShape) == [
+        Shape(rows: 20, columns: 25), nil, Shape(rows: 50, columns: 500), nil, nil,
+        Shape(rows: 500, columns: 800),
+        Shape(rows: 10, columns: 500),
+      ])
+    #expect(
+      network.lowRankLayers == [0, 2, 5] && network.denseLayers == [6]
+        && network.weightedLayers == [0, 2, 5, 6])
+    #expect(network.denseParameterCount == 5 && network.biasIndex(ofLayer: 5) == 3)
+    var c = TrainingConfiguration()
+    c.architecture = .lenet5
+    c.startRank = 30
+    let trainer = try Trainer<Float>(configuration: c)
+    #expect(trainer.state.ranks == [20, 30, 30])
+    let counts = trainer.parameterCounts
+    #expect(counts.full == 500 + 25_000 + 400_000 + 5_000)
+    #expect(counts.evaluation == 20 * (20 + 25) + 30 * (50 + 500) + 30 * (500 + 800) + 5_000)
+    #expect(Network<Float>(architecture: .lenet5, mode: .dense).lowRankLayers.isEmpty)
+  }
+
+  @Test("bad geometries, architectures, batches and NaN input are typed errors")
+  func errors() throws {
+    let maps = FeatureMaps(channels: 2, height: 5, width: 5)
+    for bad in [
+      Convolution(input: maps, outputChannels: 3, kernel: 6),
+      Convolution(input: maps, outputChannels: 0, kernel: 3),
+      Convolution(input: maps, outputChannels: 3, kernel: 3, stride: 0),
+      Convolution(input: maps, outputChannels: 3, kernel: 3, padding: 3),
+    ] {
+      #expect(throws: TrainingError.self, "\(bad)") { try bad.validate() }
+    }
+    try Convolution(input: maps, outputChannels: 3, kernel: 5).validate()
+    #expect(throws: TrainingError.self) { try MaxPooling(input: maps, size: 6).validate() }
+    #expect(throws: TrainingError.self) { try MaxPooling(input: maps, size: 2, stride: 0).validate() }
+    for text in ["lenet6", "784--10", "", "784-x-10"] {
+      #expect(throws: TrainingError.self, "\(text)") { try Architecture(parsing: text) }
+    }
+    #expect(try Architecture(parsing: "lenet5") == .lenet5)
+    #expect(try Architecture(parsing: "784-500-10") == [784, 500, 10])
+
+    var g = testGenerator(61)
+    var network = Network<Double>(layers: convolutionalNetwork(0, activation: .relu))
+    let state = network.initialState(using: &g)
+    #expect(throws: TrainingError.self) {
+      try network.setBatch(features: Matrix(rows: 35, columns: 2), labels: [0, 1])
+    }
+    var x = Matrix<Double>.gaussian(rows: 36, columns: 2, using: &g)
+    x[17, 1] = .nan
+    try network.setBatch(features: x, labels: [0, 1])
+    #expect(throws: TrainingError.nonFiniteLoss) { try network.loss(at: state) }
+  }
+
+  /// Result files and checkpoints written before convolutions stored the architecture as an
+  /// array of widths; they decode to a fully-connected architecture. LeNet5 is the string
+  /// "lenet5"; anything else is an error.
+  @Test("configurations: old [Int] architectures decode, lenet5 round-trips")
+  func configurationCoding() throws {
+    // A configuration as files written before convolutions store it.
+    let old = """
+      {"activation":"relu","architecture":[784,300,10],"batchSize":256,"epochs":10,"learningRate":0.001,
+      "maxRank":250,"mode":"adaptive","momentum":0.9,"optimizer":"adam","seed":1,"startRank":150,"tau":0.1}
+      """
+    let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(old.utf8))
+    #expect(decoded.architecture == [784, 300, 10] && decoded.architecture.description == "784-300-10")
+    #expect(String(data: try JSONEncoder().encode(decoded), encoding: .utf8)!.contains("[784,300,10]"))
+    var c = decoded
+    c.architecture = .lenet5
+    let json = try JSONEncoder().encode(c)
+    #expect(String(data: json, encoding: .utf8)!.contains("\"architecture\":\"lenet5\""))
+    #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: json) == c)
+    let unknown = old.replacingOccurrences(of: "[784,300,10]", with: "\"resnet\"")
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(TrainingConfiguration.self, from: Data(unknown.utf8))
+    }
+  }
+
+  /// A small LeNet-like network (low-rank convolutions 1→6 and 6→12 of 5×5 with max pooling, a
+  /// low-rank 192→32 layer, a dense classifier) trained by rank-adaptive DLRT with SGD on a
+  /// generated learnable 28×28 problem (4 classes, chance 25%): ≥ 90% test accuracy on a fresh
+  /// sample of it after 8 epochs of 256 samples, ranks within their bounds, and the convolution
+  /// ranks no larger than their kernel matrices allow.
+  @Test("a LeNet-like network learns generated 28×28 data with rank-adaptive DLRT")
+  func learnsWithAdaptiveDLRT() throws {
+    let c1 = Convolution(input: FeatureMaps(channels: 1, height: 28, width: 28), outputChannels: 6, kernel: 5)
+    let p1 = MaxPooling(input: c1.output, size: 2)
+    let c2 = Convolution(input: p1.output, outputChannels: 12, kernel: 5)
+    let p2 = MaxPooling(input: c2.output, size: 2)
+    let network = Network<Float>(layers: [
+      .convolution(c1, kind: .lowRank(rank: 6), activation: .relu), .maxPool(p1),
+      .convolution(c2, kind: .lowRank(rank: 12), activation: .relu), .maxPool(p2), .flatten(p2.output),
+      .lowRank(p2.output.count, 32, rank: 16, activation: .relu), .dense(32, 4),
+    ])
+    var c = TrainingConfiguration()
+    (c.mode, c.tau, c.startRank, c.maxRank) = (.adaptive, 0.05, 16, 32)
+    (c.optimizer, c.learningRate, c.batchSize) = (.sgd, 0.1, 32)
+    var g = testGenerator(71)
+    var trainer = try Trainer<Float>(
+      configuration: c, network: network, state: network.initialState(using: &g))
+    let train = synthetic(features: 784, classes: 4, count: 256, seed: 72)
+    let test = synthetic(features: 784, classes: 4, count: 128, seed: 72, noiseSeed: 1)
+    for _ in 0..<8 {
+      for start in stride(from: 0, to: 256, by: 32) {
+        _ = try trainer.step(
+          features: Matrix(train.x.columns(start..<start + 32)),
+          labels: Array(train.labels[start..<start + 32]))
+      }
+    }
+    let accuracy = trainer.accuracy(features: test.x, labels: test.labels)
+    #expect(accuracy >= 0.9, "test accuracy \(accuracy), ranks \(trainer.state.ranks)")
+    let ranks = trainer.state.ranks
+    #expect(ranks.count == 3 && ranks[0] <= 6 && ranks[1] <= 12 && ranks.allSatisfy { (1...32).contains($0) })
+  }
+
+  /// A LeNet5 checkpoint restores bit-identical weights; checkpoints whose weights do not fit
+  /// their configuration (blocks swapped, or a fully-connected configuration) are typed errors.
+  @Test("LeNet5 checkpoints round-trip; mismatched ones are typed errors")
+  func lenet5Checkpoint() throws {
+    var c = TrainingConfiguration()
+    (c.architecture, c.mode, c.startRank) = (.lenet5, .fixed, 8)
+    let trainer = try Trainer<Float>(configuration: c)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let good = dir.appendingPathComponent("good.dlrt")
+    try Checkpoint(configuration: c, state: trainer.state, epochs: 0, testAccuracy: nil).write(to: good)
+    #expect(try Checkpoint.read(from: good).restore().state == trainer.state)
+    var swapped = try Checkpoint.read(from: good)
+    swapped.blocks.swapAt(0, 1)
+    var fullyConnected = try Checkpoint.read(from: good)
+    fullyConnected.configuration.architecture = [784, 500, 10]
+    for (name, checkpoint) in [("swapped", swapped), ("fully-connected", fullyConnected)] {
+      let url = dir.appendingPathComponent("\(name).dlrt")
+      try checkpoint.write(to: url)
+      #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
+    }
+  }
+}
