@@ -18,14 +18,14 @@ struct BasisBook<Scalar: NetworkScalar> {
   private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
 
   /// Records the new bases of `keys` and calls `carry` for each key that had bases before, with
-  /// a function that carries one state matrix (first moment, or second with `squared`) into them.
+  /// the change of basis that carries its state matrices (see ``BasisChange``).
   mutating func move(
     keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?],
-    carry: (ParameterKey, (Matrix<Scalar>, _ squared: Bool) -> Matrix<Scalar>?) -> Void
+    carry: (ParameterKey, BasisChange<Scalar>) -> Void
   ) {
     for (i, key) in keys.enumerated() {
       let new = FactorBases(left: left[i], right: right[i])
-      if let old = bases[key] { carry(key) { BasisChange.carry($0, from: old, to: new, squared: $1) } }
+      if let old = bases[key] { carry(key, BasisChange(from: old, to: new)) }
       bases[key] = new
     }
   }
@@ -49,25 +49,48 @@ func takeState<Scalar: BLASScalar>(
 /// new bases, a first moment is **projected**: `M·(V₀ᵀV₁)`, `M·(U₀ᵀU₁)`, `(U₁ᵀU₀)·M·(V₀ᵀV₁)`; this
 /// is exact for the part of the old momentum that the new bases can represent, and follows rank
 /// changes. A second moment (Adam's v, a per-coordinate variance) is carried by the squared
-/// transformation `v·(T∘T)` (the variance of `g·T` for independent coordinates).
-enum BasisChange {
-  static func carry<Scalar: NetworkScalar>(
-    _ state: Matrix<Scalar>, from old: FactorBases<Scalar>, to new: FactorBases<Scalar>, squared: Bool
-  ) -> Matrix<Scalar>? {
+/// transformation `v·(T∘T)` (the variance of `g·T` for independent coordinates). The
+/// transformations are formed once per parameter and step (`O(n·k·l)` each) and serve every
+/// state matrix of the parameter.
+struct BasisChange<Scalar: NetworkScalar> {
+  /// `U₁ᵀU₀`, nil without left bases or when their row counts differ.
+  private var left: Matrix<Scalar>?
+  /// `V₀ᵀV₁`, likewise.
+  private var right: Matrix<Scalar>?
+  /// Whether a side has bases that cannot be related (the state is then dropped).
+  private var broken = false
+
+  init(from old: FactorBases<Scalar>, to new: FactorBases<Scalar>) {
     func transform(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar>? {
-      guard a.rows == b.rows else { return nil }
-      var t = a.transposedTimes(b)
-      if squared { t.withUnsafeMutableBufferPointer { Scalar.square($0) } }
+      a.rows == b.rows ? a.transposedTimes(b) : nil
+    }
+    if let l0 = old.left, let l1 = new.left {
+      left = transform(l1, l0)
+      broken = broken || left == nil
+    }
+    if let r0 = old.right, let r1 = new.right {
+      right = transform(r0, r1)
+      broken = broken || right == nil
+    }
+  }
+
+  /// `state` in the new bases, or nil when the shapes do not fit (the state then restarts).
+  func carry(_ state: Matrix<Scalar>, squared: Bool) -> Matrix<Scalar>? {
+    guard !broken else { return nil }
+    func prepared(_ t: Matrix<Scalar>) -> Matrix<Scalar> {
+      guard squared else { return t }
+      var t = t
+      t.withUnsafeMutableBufferPointer { Scalar.square($0) }
       return t
     }
     var result = state
-    if let l0 = old.left, let l1 = new.left {
-      guard let t = transform(l1, l0), t.columns == result.rows else { return nil }
-      result = t * result  // (U₁ᵀU₀)·M
+    if let left {
+      guard left.columns == result.rows else { return nil }
+      result = prepared(left) * result  // (U₁ᵀU₀)·M
     }
-    if let r0 = old.right, let r1 = new.right {
-      guard let t = transform(r0, r1), t.rows == result.columns else { return nil }
-      result = result * t  // M·(V₀ᵀV₁)
+    if let right {
+      guard right.rows == result.columns else { return nil }
+      result = result * prepared(right)  // M·(V₀ᵀV₁)
     }
     return result
   }
@@ -90,8 +113,8 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    book.move(keys: keys, left: left, right: right) { key, carry in
-      velocity[key] = velocity[key].flatMap { carry($0, false) }
+    book.move(keys: keys, left: left, right: right) { key, change in
+      velocity[key] = velocity[key].flatMap { change.carry($0, squared: false) }
     }
   }
 
@@ -130,9 +153,9 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    book.move(keys: keys, left: left, right: right) { key, carry in
-      first[key] = first[key].flatMap { carry($0, false) }
-      second[key] = second[key].flatMap { carry($0, true) }
+    book.move(keys: keys, left: left, right: right) { key, change in
+      first[key] = first[key].flatMap { change.carry($0, squared: false) }
+      second[key] = second[key].flatMap { change.carry($0, squared: true) }
     }
   }
 
