@@ -36,7 +36,8 @@ struct TrainingSection: BenchmarkSection {
     var svdTable = Table(
       title: "Float, SVD of the 2r×2r core with the singular vectors a truncation needs; median ms per call",
       columns: [
-        Column("r", key: "r", width: 4), Column("gesdd", key: "gesdd_ms"), Column("gesvd", key: "gesvd_ms"),
+        Column("r", key: "r", width: 4), Column("gesdd", key: "gesdd_ms", width: 6),
+        Column("gesvd", key: "gesvd_ms", width: 6),
         Column("gesvdx (r of 2r)", key: "gesvdx_ms"), Column("gesdd values only", key: "gesdd_values_ms"),
       ])
     var svdRows: [[Cell]] = []

@@ -43,7 +43,7 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       let (uBar, uTilde) = (uHat.columns(0..<r), uHat.columns(r..<uHat.columns))
       let (vBar, vTilde) = (vHat.columns(0..<r), vHat.columns(r..<vHat.columns))
       // Ū = U₀·R⁻¹ re-orthonormalises U₀ (V̄ likewise), so factors in the old bases enter the
-      // core through M = ŪᵀU₀ and N = V̄ᵀV₀ (identities up to rounding): U₀·X = Ū·(M·X).
+      // core through M = ŪᵀU₀ and N = V̄ᵀV₀ (close to I; signs in the QR fallback): U₀·X = Ū·(M·X).
       let m = Matrix.product(uBar, u0, opA: .transposed)
       let n = Matrix.product(vBar, v0, opA: .transposed)
       var core = Matrix<Scalar>(rows: uHat.columns, columns: vHat.columns)
