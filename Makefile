@@ -83,10 +83,12 @@ ode-demo: deps ## the matrix-ODE example: a 200×200 heat equation on the rank-a
 	$(RELEASE_BIN)/matrix-ode-example
 
 # ---- PyTorch comparison: throwaway virtualenv, never a dependency of the package ----
-# Benchmarks/torch/README.md. TORCH_ARGS goes to both scripts (e.g. "--max-batches 50 --threads 1"),
-# TORCH_DLRT_ARGS only to the DLRT one (e.g. "--tau 0.05 --start-rank 100").
+# Benchmarks/torch/README.md. TORCH_ARGS goes to both scripts (e.g. "--max-batches 50"),
+# TORCH_DLRT_ARGS only to the DLRT one (e.g. "--tau 0.05 --start-rank 100"); TORCH_THREADS is the
+# thread count of every run (ours and PyTorch). TORCH_VENV may point at an existing virtualenv.
 TORCH_VENV      ?= .venv-torch
 TORCH_EPOCHS    ?= 1
+TORCH_THREADS   ?= 2
 TORCH_ARGS      ?=
 TORCH_DLRT_ARGS ?=
 
@@ -99,15 +101,15 @@ bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .v
 	  echo "installing torch and numpy into $(TORCH_VENV) (PyPI; several GB)"; \
 	  $(TORCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch numpy; }
 	@mkdir -p results
-	$(TORCH_VENV)/bin/python Benchmarks/torch/dense_mlp.py --epochs $(TORCH_EPOCHS) --threads 2 \
+	$(TORCH_VENV)/bin/python Benchmarks/torch/dense_mlp.py --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) \
 	  --json results/torch-dense.json $(TORCH_ARGS)
-	$(TORCH_VENV)/bin/python Benchmarks/torch/dlrt_reference.py --epochs $(TORCH_EPOCHS) --threads 2 \
+	$(TORCH_VENV)/bin/python Benchmarks/torch/dlrt_reference.py --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) \
 	  --json results/torch-dlrt.json $(TORCH_ARGS) $(TORCH_DLRT_ARGS)
 
 .PHONY: bench-compare
 bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
-	  --epochs $(TORCH_EPOCHS) --out results/compare
+	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare
 
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into

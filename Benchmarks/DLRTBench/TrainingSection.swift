@@ -1,4 +1,5 @@
 // Section `training`: where the time of one DLRT training step goes, on MNIST-shaped data.
+internal import CLapack
 import LowRankIntegrators
 import LowRankNN
 import MatrixManifold
@@ -6,8 +7,9 @@ import MatrixManifold
 /// Milliseconds per batch of 256 for the network 784-500-500-500-500-10 (Float, random data of
 /// MNIST's shape): one dense SGD step, one adaptive DLRT step at rank r, and the pieces of the
 /// DLRT step — the K/L pass (one forward/backward at rank r), the S pass (one forward/backward
-/// at rank 2r), the eight basis augmentations (thin QR of `[U₀, K₁]`, n×2r, as the step does),
-/// and the four SVD truncations.
+/// at rank 2r), the eight basis augmentations (`U₀.augmentedBasis(with: K₁)`, n×2r, as the step
+/// does, timed interleaved with the Householder QR of `[U₀, K₁]` that earlier versions used), and
+/// the four SVD truncations. A second table compares LAPACK's SVD drivers on the 2r×2r core.
 struct TrainingSection: BenchmarkSection {
   /// The command-line name.
   let name = "training"
@@ -28,8 +30,17 @@ struct TrainingSection: BenchmarkSection {
         Column("r", key: "r", width: 4), Column("dense step", key: "dense_ms"),
         Column("DLRT step", key: "dlrt_ms"), Column("K/L pass", key: "kl_pass_ms"),
         Column("S pass (2r)", key: "s_pass_ms"), Column("augment ×8", key: "augment_ms"),
-        Column("SVD ×4", key: "svd_ms"), Column("DLRT/dense", key: "ratio"),
+        Column("QR [U₀,K₁] ×8", key: "qr_augment_ms"), Column("SVD ×4", key: "svd_ms"),
+        Column("DLRT/dense", key: "ratio"),
       ])
+    var svdTable = Table(
+      title: "Float, SVD of the 2r×2r core with the singular vectors a truncation needs; median ms per call",
+      columns: [
+        Column("r", key: "r", width: 4), Column("gesdd", key: "gesdd_ms", width: 6),
+        Column("gesvd", key: "gesvd_ms", width: 6),
+        Column("gesvdx (r of 2r)", key: "gesvdx_ms"), Column("gesdd values only", key: "gesdd_values_ms"),
+      ])
+    var svdRows: [[Cell]] = []
     let reps = context.quick ? 3 : 10
     var denseConfig = TrainingConfiguration()
     denseConfig.mode = .dense
@@ -79,12 +90,22 @@ struct TrainingSection: BenchmarkSection {
           l: y.v * y.s + 0.01 * Matrix<Float>.gaussian(rows: y.v.rows, columns: r, using: &generator)
         )
       }
-      let qr = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
-        for (y, update) in zip(state.blocks, updates) {
-          blackHole(try! Matrix.concatenated(y.u, update.k).orthonormalized())
-          blackHole(try! Matrix.concatenated(y.v, update.l).orthonormalized())
-        }
-      }.median
+      let augmentations = measureInterleaved(
+        minimumTime: 0.3, minimumRounds: reps, maximumRounds: reps * 10, batchTime: 0.01,
+        [
+          {
+            for (y, update) in zip(state.blocks, updates) {
+              blackHole(try! y.u.augmentedBasis(with: update.k))
+              blackHole(try! y.v.augmentedBasis(with: update.l))
+            }
+          },
+          {
+            for (y, update) in zip(state.blocks, updates) {
+              blackHole(try! Matrix.concatenated(y.u, update.k).orthonormalized())
+              blackHole(try! Matrix.concatenated(y.v, update.l).orthonormalized())
+            }
+          },
+        ])
       let svd = measure(minimumTime: 0.3, maximumRepetitions: reps * 3, minimumRepetitions: reps) {
         for a in augmented {
           blackHole(try! LowRankMatrix.truncate(basisU: a.u, core: a.s, basisV: a.v, policy: .relative(0.1)))
@@ -92,10 +113,56 @@ struct TrainingSection: BenchmarkSection {
       }.median
       table.append([
         .integer(r), .number(dense * 1e3, decimals: 2), .number(step * 1e3, decimals: 2),
-        .number(klPass * 1e3, decimals: 2), .number(sPass * 1e3, decimals: 2), .number(qr * 1e3, decimals: 2),
+        .number(klPass * 1e3, decimals: 2), .number(sPass * 1e3, decimals: 2),
+        .number(augmentations[0].median * 1e3, decimals: 2),
+        .number(augmentations[1].median * 1e3, decimals: 2),
         .number(svd * 1e3, decimals: 2), .number(step / dense, decimals: 2),
       ])
+      let core = augmented[0].s
+      let drivers = measureInterleaved(
+        minimumTime: 0.3, minimumRounds: reps, maximumRounds: reps * 10, batchTime: 0.01,
+        SVDDriver.allCases.map { driver in { blackHole(driver.run(core)) } })
+      svdRows.append([.integer(r)] + drivers.map { .number($0.median * 1e3, decimals: 3) })
     }
-    return SectionReport(name: name, tables: [table], passed: nil, summary: nil)
+    // Printed after the step table so that the two do not interleave.
+    for row in svdRows { svdTable.append(row) }
+    return SectionReport(name: name, tables: [table, svdTable], passed: nil, summary: nil)
+  }
+}
+
+/// LAPACK's SVD drivers on a square core, each on a copy: `gesdd` (divide and conquer, what
+/// `Matrix.svd()` calls), `gesvd` (QR iteration), `gesvdx` computing only the leading half of the
+/// singular vectors (bisection and inverse iteration; a truncation keeps about r of 2r), and
+/// `gesdd` without vectors, the lower bound of any driver.
+private enum SVDDriver: CaseIterable {
+  case gesdd, gesvd, gesvdx, gesddValues
+
+  /// The singular values; the vectors are computed into scratch and dropped.
+  func run(_ a: Matrix<Float>) -> [Float] {
+    let n = a.rows
+    let n32 = Int32(n)
+    var entries = a.elements
+    var s = [Float](repeating: 0, count: n)
+    var u = [Float](repeating: 0, count: n * n)
+    var vt = [Float](repeating: 0, count: n * n)
+    let (jobS, jobN, jobV, rangeI) = (
+      CChar(UInt8(ascii: "S")), CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I"))
+    )
+    switch self {
+    case .gesdd:
+      _ = LAPACKE_sgesdd(LAPACK_COL_MAJOR, jobS, n32, n32, &entries, n32, &s, &u, n32, &vt, n32)
+    case .gesvd:
+      var work = [Float](repeating: 0, count: max(1, n - 1))
+      _ = LAPACKE_sgesvd(LAPACK_COL_MAJOR, jobS, jobS, n32, n32, &entries, n32, &s, &u, n32, &vt, n32, &work)
+    case .gesvdx:
+      var found: Int32 = 0
+      var iwork = [Int32](repeating: 0, count: 12 * n)
+      _ = LAPACKE_sgesvdx(
+        LAPACK_COL_MAJOR, jobV, jobV, rangeI, n32, n32, &entries, n32, 0, 0, 1, max(1, n32 / 2), &found, &s,
+        &u, n32, &vt, n32, &iwork)
+    case .gesddValues:
+      _ = LAPACKE_sgesdd(LAPACK_COL_MAJOR, jobN, n32, n32, &entries, n32, &s, &u, n32, &vt, n32)
+    }
+    return s
   }
 }

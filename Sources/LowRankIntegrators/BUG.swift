@@ -35,7 +35,8 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
 /// integrator for dynamical low-rank approximation", BIT 62 (2022).
 ///
 /// Like ``BUG`` but the new bases are augmented with the old ones: Û is an orthonormal basis of
-/// `[K₁, U₀]`, built as `[U₀, Ũ]`, and V̂ of `[L₁, V₀]` (rank ≤ 2r), the Galerkin S-step runs in the augmented space from
+/// `[U₀, K₁]` and V̂ of `[V₀, L₁]` (rank ≤ 2r, ``MatrixManifold/Matrix/augmentedBasis(with:)``),
+/// the Galerkin S-step runs in the augmented space from
 /// `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`, and the result is truncated by ``truncation``. This is the integrator
 /// of dynamical low-rank training (Schotthöfer et al. 2022).
 public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
@@ -109,10 +110,10 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   var v: [Matrix<Scalar>] = []
   for (b, y) in state.blocks.enumerated() {
     if augment {
-      // Û = [U₀, Ũ] spans [K₁, U₀] (Ceruti, Kusch & Lubich 2022).
+      // Û spans [U₀, K₁], V̂ spans [V₀, L₁] (Ceruti, Kusch & Lubich 2022).
       guard k[b].isFinite, l[b].isFinite else { throw IntegratorError.nonFinite(time: t + h) }
-      u.append(try augmented(y.u, with: k[b]))
-      v.append(try augmented(y.v, with: l[b]))
+      u.append(try y.u.augmentedBasis(with: k[b]))
+      v.append(try y.v.augmentedBasis(with: l[b]))
     } else {
       u.append(try k[b].orthonormalized())
       v.append(try l[b].orthonormalized())

@@ -7,7 +7,8 @@ import MatrixManifold
 /// Per step:
 /// 1. an augmented BUG step over h/2 (no truncation) gives `Y½ = Û½·Ŝ½·V̂½ᵀ` (rank ≤ 2r);
 /// 2. at Y½, `G·V̂½` and `Gᵀ·Û½` with `G = F(t + h/2, Y½)`;
-/// 3. the bases `Û = qr([Û½, G·V̂½])`, `V̂ = qr([V̂½, Gᵀ·Û½])` (rank ≤ 4r) contain `U₀`, `V₀` and the
+/// 3. the bases Û of `[Û½, G·V̂½]` and V̂ of `[V̂½, Gᵀ·Û½]` (rank ≤ 4r, augmented as in
+///    ``AdaptiveBUG``) contain `U₀`, `V₀` and the
 ///    range of the tangent projection of G at Y½;
 /// 4. the midpoint-rule Galerkin step `Ŝ₁ = (ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ + h·Ûᵀ·G·V̂`;
 /// 5. truncation by ``truncation``.
@@ -53,8 +54,8 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
       guard e.blocks[b].fTimesV.isFinite, e.blocks[b].fTransposeTimesU.isFinite else {
         throw IntegratorError.nonFinite(time: tMid)
       }
-      uHat.append(try augmented(y.u, with: e.blocks[b].fTimesV))
-      vHat.append(try augmented(y.v, with: e.blocks[b].fTransposeTimesU))
+      uHat.append(try y.u.augmentedBasis(with: e.blocks[b].fTimesV))
+      vHat.append(try y.v.augmentedBasis(with: e.blocks[b].fTransposeTimesU))
     }
 
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.

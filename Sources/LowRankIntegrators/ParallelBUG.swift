@@ -5,8 +5,10 @@ import MatrixManifold
 ///
 /// K-step, L-step and a Galerkin S-step in the old bases (`S̄' = U₀ᵀ·F(U₀·S̄·V₀ᵀ)·V₀`) all start
 /// from Y₀ and are independent, so one field evaluation serves all three at the initial point.
-/// The bases are augmented, `Û = [U₀, Ũ]`, `V̂ = [V₀, Ṽ]` with Ũ, Ṽ completing `K₁`, `L₁`, and
-/// the new core is `Ŝ = [[S̄₁, L₁ᵀṼ], [ŨᵀK₁, 0]]`, truncated by ``truncation``. First order.
+/// The bases are augmented, `Û = [Ū, Ũ]`, `V̂ = [V̄, Ṽ]` with Ū, V̄ spanning U₀, V₀ and Ũ, Ṽ
+/// completing `K₁`, `L₁` (``MatrixManifold/Matrix/augmentedBasis(with:)``), and the new core is
+/// `Ŝ = [[S̄₁, L₁ᵀṼ], [ŨᵀK₁, 0]]` (with the old bases U₀, V₀ expressed in Ū, V̄), truncated by
+/// ``truncation``. First order.
 public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public typealias Scalar = Solver.Scalar
   public var solver: Solver
@@ -35,30 +37,23 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
     for b in state.blocks.indices {
       let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
       let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
-      let uTilde = Matrix.orthonormalExtension(of: u0, by: k1)
-      let vTilde = Matrix.orthonormalExtension(of: v0, by: l1)
-      let (p, q) = (uTilde.columns, vTilde.columns)
-      var core = Matrix<Scalar>(rows: r + p, columns: r + q)
-      core.assign(s1)
-      core.assign(l1.transposedTimes(vTilde), row: 0, column: r)
-      core.assign(uTilde.transposedTimes(k1), row: r, column: 0)
-      factored.append(
-        Factored(u: Matrix.concatenated(u0, uTilde), s: core, v: Matrix.concatenated(v0, vTilde)))
+      guard k1.isFinite, l1.isFinite else { throw IntegratorError.nonFinite(time: t + h) }
+      let uHat = try u0.augmentedBasis(with: k1)
+      let vHat = try v0.augmentedBasis(with: l1)
+      let (uBar, uTilde) = (uHat.columns(0..<r), uHat.columns(r..<uHat.columns))
+      let (vBar, vTilde) = (vHat.columns(0..<r), vHat.columns(r..<vHat.columns))
+      // Ū = U₀·R⁻¹ re-orthonormalises U₀ (V̄ likewise), so factors in the old bases enter the
+      // core through M = ŪᵀU₀ and N = V̄ᵀV₀ (close to I; signs in the QR fallback): U₀·X = Ū·(M·X).
+      let m = Matrix.product(uBar, u0, opA: .transposed)
+      let n = Matrix.product(vBar, v0, opA: .transposed)
+      var core = Matrix<Scalar>(rows: uHat.columns, columns: vHat.columns)
+      core.assign((m * s1).timesTransposed(n))
+      core.assign(m * Matrix.product(l1, vTilde, opA: .transposed), row: 0, column: r)
+      core.assign(Matrix.product(uTilde, k1, opA: .transposed).timesTransposed(n), row: r, column: 0)
+      factored.append(Factored(u: uHat, s: core, v: vHat))
     }
     let truncations = try state.assignTruncated(factored, truncation)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }
-}
-
-/// An orthonormal basis of `[U₀, extra]` whose leading columns span U₀ (thin QR of the
-/// concatenation, whose first r columns are U₀ up to signs and rounding): the augmented bases of
-/// the rank-adaptive integrators (Ceruti, Kusch & Lubich 2022).
-///
-/// The QR re-orthonormalises U₀ as well. Reusing U₀ as it is (`[U₀, Ũ]` with Ũ from
-/// `Matrix.orthonormalExtension`) is not safe over many steps: the rounding of every step's
-/// products accumulates in U, in Float training it lost orthogonality after about 1500 steps
-/// (‖UᵀU − I‖ from 1e-6 to 1e-3, then 4) and the run diverged.
-func augmented<Scalar>(_ basis: Matrix<Scalar>, with extra: Matrix<Scalar>) throws -> Matrix<Scalar> {
-  try Matrix.concatenated(basis, extra).orthonormalized()
 }

@@ -5,6 +5,20 @@ import MatrixManifold
 /// Plain stochastic gradient descent: explicit Euler on `W' = −∇𝓛` with h = learning rate.
 public typealias SGD<Scalar: BLASScalar> = ExplicitEuler<Scalar>
 
+/// What a stateful optimizer (momentum, Adam) does with its state when the integrator moves a
+/// factor to new bases (every step of the BUG integrators).
+public enum OptimizerState: String, Codable, Sendable, CaseIterable {
+  /// The state keeps its numbers: a moment accumulated in the old coordinates goes on in the new
+  /// ones, as in the DLRT reference implementation, where the optimizer sees K, L and S as plain
+  /// variables. It restarts at zero when a factor's shape changes (with its rank). The default:
+  /// with Adam it trains further than `project` (Experiments.md).
+  case keep
+  /// The state is transformed into the new bases (``BasisChange``): first moments projected,
+  /// exact for the part the new bases can represent; second moments by the squared
+  /// transformation.
+  case project
+}
+
 /// The bases in which a factor's optimizer state is expressed (see
 /// ``SubstepSolver/useBases(keys:left:right:)``).
 struct FactorBases<Scalar: BLASScalar> {
@@ -18,14 +32,14 @@ struct BasisBook<Scalar: NetworkScalar> {
   private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
 
   /// Records the new bases of `keys` and calls `carry` for each key that had bases before, with
-  /// a function that carries one state matrix (first moment, or second with `squared`) into them.
+  /// the change of basis that carries its state matrices (see ``BasisChange``).
   mutating func move(
     keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?],
-    carry: (ParameterKey, (Matrix<Scalar>, _ squared: Bool) -> Matrix<Scalar>?) -> Void
+    carry: (ParameterKey, BasisChange<Scalar>) -> Void
   ) {
     for (i, key) in keys.enumerated() {
       let new = FactorBases(left: left[i], right: right[i])
-      if let old = bases[key] { carry(key) { BasisChange.carry($0, from: old, to: new, squared: $1) } }
+      if let old = bases[key] { carry(key, BasisChange(from: old, to: new)) }
       bases[key] = new
     }
   }
@@ -49,49 +63,77 @@ func takeState<Scalar: BLASScalar>(
 /// new bases, a first moment is **projected**: `M·(V₀ᵀV₁)`, `M·(U₀ᵀU₁)`, `(U₁ᵀU₀)·M·(V₀ᵀV₁)`; this
 /// is exact for the part of the old momentum that the new bases can represent, and follows rank
 /// changes. A second moment (Adam's v, a per-coordinate variance) is carried by the squared
-/// transformation `v·(T∘T)` (the variance of `g·T` for independent coordinates).
-enum BasisChange {
-  static func carry<Scalar: NetworkScalar>(
-    _ state: Matrix<Scalar>, from old: FactorBases<Scalar>, to new: FactorBases<Scalar>, squared: Bool
-  ) -> Matrix<Scalar>? {
+/// transformation `v·(T∘T)` (the variance of `g·T` for independent coordinates). The
+/// transformations are formed once per parameter and step (`O(n·k·l)` each) and serve every
+/// state matrix of the parameter.
+struct BasisChange<Scalar: NetworkScalar> {
+  /// `U₁ᵀU₀`, nil without left bases or when their row counts differ.
+  private var left: Matrix<Scalar>?
+  /// `V₀ᵀV₁`, likewise.
+  private var right: Matrix<Scalar>?
+  /// Whether a side has bases that cannot be related (the state is then dropped).
+  private var broken = false
+
+  init(from old: FactorBases<Scalar>, to new: FactorBases<Scalar>) {
     func transform(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar>? {
-      guard a.rows == b.rows else { return nil }
-      var t = a.transposedTimes(b)
-      if squared { t.withUnsafeMutableBufferPointer { Scalar.square($0) } }
+      a.rows == b.rows ? a.transposedTimes(b) : nil
+    }
+    if let l0 = old.left, let l1 = new.left {
+      left = transform(l1, l0)
+      broken = broken || left == nil
+    }
+    if let r0 = old.right, let r1 = new.right {
+      right = transform(r0, r1)
+      broken = broken || right == nil
+    }
+  }
+
+  /// `state` in the new bases, or nil when the shapes do not fit (the state then restarts).
+  func carry(_ state: Matrix<Scalar>, squared: Bool) -> Matrix<Scalar>? {
+    guard !broken else { return nil }
+    func prepared(_ t: Matrix<Scalar>) -> Matrix<Scalar> {
+      guard squared else { return t }
+      var t = t
+      t.withUnsafeMutableBufferPointer { Scalar.square($0) }
       return t
     }
     var result = state
-    if let l0 = old.left, let l1 = new.left {
-      guard let t = transform(l1, l0), t.columns == result.rows else { return nil }
-      result = t * result  // (U₁ᵀU₀)·M
+    if let left {
+      guard left.columns == result.rows else { return nil }
+      result = prepared(left) * result  // (U₁ᵀU₀)·M
     }
-    if let r0 = old.right, let r1 = new.right {
-      guard let t = transform(r0, r1), t.rows == result.columns else { return nil }
-      result = result * t  // M·(V₀ᵀV₁)
+    if let right {
+      guard right.rows == result.columns else { return nil }
+      result = result * prepared(right)  // M·(V₀ᵀV₁)
     }
     return result
   }
 }
 
 /// SGD with momentum (Polyak 1964, as in PyTorch): `v ← μ·v + g`, `x ← x + h·v` with the rate
-/// `g = −∇𝓛`. Velocities of factors follow basis changes by projection (``BasisChange``).
+/// `g = −∇𝓛`. Velocities of factors follow basis changes as ``state`` says.
 public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   /// The momentum μ ∈ [0, 1).
   public let momentum: Scalar
+  /// What happens to a velocity when its factor's bases change.
+  public let state: OptimizerState
   private var velocity: [ParameterKey: Matrix<Scalar>] = [:]
   private var book = BasisBook<Scalar>()
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ μ < 1.
-  public init(momentum: Double = 0.9) throws(TrainingError) {
+  public init(momentum: Double = 0.9, state: OptimizerState = .keep) throws(TrainingError) {
     guard momentum >= 0, momentum < 1 else {
       throw .invalidConfiguration("momentum must be in [0, 1), got \(momentum)")
     }
     self.momentum = Scalar(momentum)
+    self.state = state
   }
 
+  /// Records the new bases and, with ``OptimizerState/project``, carries the velocities into them.
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    book.move(keys: keys, left: left, right: right) { key, carry in
-      velocity[key] = velocity[key].flatMap { carry($0, false) }
+    guard state == .project else { return }
+    book.move(keys: keys, left: left, right: right) { key, change in
+      velocity[key] = velocity[key].flatMap { change.carry($0, squared: false) }
     }
   }
 
@@ -111,28 +153,36 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
 
 /// Adam (Kingma & Ba, ICLR 2015) as a substep solver: with the rate `g = −∇𝓛`,
 /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `x ← x + h·m̂/(√v̂ + ε)`, bias-corrected per
-/// parameter. First moments of factors are projected into new bases and second moments carried
-/// by the squared transformation (``BasisChange``); the step counter of a factor continues.
+/// parameter. When a factor's bases change, its moments are kept or projected as ``state`` says;
+/// the step counter of a factor continues.
 public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
+  /// The decay rates β₁, β₂ of the moments and the ε added to √v̂.
   public let beta1: Scalar, beta2: Scalar, epsilon: Scalar
+  /// What happens to the moments when their factor's bases change.
+  public let state: OptimizerState
   private var first: [ParameterKey: Matrix<Scalar>] = [:]
   private var second: [ParameterKey: Matrix<Scalar>] = [:]
   private var steps: [ParameterKey: Int] = [:]
   private var book = BasisBook<Scalar>()
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ β₁, β₂ < 1 and ε > 0.
-  public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) throws(TrainingError) {
+  public init(
+    beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, state: OptimizerState = .keep
+  ) throws(TrainingError) {
     guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, epsilon.isFinite else {
       throw .invalidConfiguration(
         "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0; got β₁ \(beta1), β₂ \(beta2), ε \(epsilon)")
     }
     (self.beta1, self.beta2, self.epsilon) = (Scalar(beta1), Scalar(beta2), Scalar(epsilon))
+    self.state = state
   }
 
+  /// Records the new bases and, with ``OptimizerState/project``, carries the moments into them.
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    book.move(keys: keys, left: left, right: right) { key, carry in
-      first[key] = first[key].flatMap { carry($0, false) }
-      second[key] = second[key].flatMap { carry($0, true) }
+    guard state == .project else { return }
+    book.move(keys: keys, left: left, right: right) { key, change in
+      first[key] = first[key].flatMap { change.carry($0, squared: false) }
+      second[key] = second[key].flatMap { change.carry($0, squared: true) }
     }
   }
 

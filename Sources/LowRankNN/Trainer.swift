@@ -53,8 +53,9 @@ public struct Trainer<Scalar: NetworkScalar> {
   {
     switch c.optimizer {
     case .sgd: return try integrator(c, SGD<Scalar>())
-    case .momentum: return try integrator(c, Momentum<Scalar>(momentum: c.momentum))
-    case .adam: return try integrator(c, Adam<Scalar>())
+    case .momentum:
+      return try integrator(c, Momentum<Scalar>(momentum: c.momentum, state: c.optimizerState ?? .project))
+    case .adam: return try integrator(c, Adam<Scalar>(state: c.optimizerState ?? .project))
     }
   }
 

@@ -46,6 +46,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var optimizer: Optimizer = .adam
   /// Momentum μ for `.momentum`.
   public var momentum: Double = 0.9
+  /// What momentum and Adam do with their state when the bases change. Files written before
+  /// this setting existed have none: their runs projected the state, so nil means
+  /// ``OptimizerState/project``.
+  public var optimizerState: OptimizerState? = .keep
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).
   public var seed: UInt64 = 1

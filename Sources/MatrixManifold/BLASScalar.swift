@@ -72,6 +72,16 @@ where RawSignificand: FixedWidthInteger {
     tau: UnsafePointer<Self>
   ) -> Int
 
+  /// Cholesky factorisation `A = RᵀR` of a symmetric positive definite n×n matrix in place: the
+  /// upper triangle is read and overwritten by R, the strict lower triangle is not referenced
+  /// (LAPACK `?potrf`, uplo U). Returns LAPACK's info: > 0 when A is not positive definite.
+  static func potrf(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int
+
+  /// `B ← B·R⁻¹` for an m×n B and the upper triangle of an n×n R (BLAS `?trsm`: side right,
+  /// upper, not transposed, non-unit diagonal).
+  static func trsm(
+    m: Int, n: Int, r: UnsafePointer<Self>, ldr: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
+
   /// Thin SVD by divide and conquer, `A = U·diag(s)·Vᵀ`, writing `Vᵀ` (LAPACK `?gesdd`, jobz S).
   static func gesdd(
     m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,

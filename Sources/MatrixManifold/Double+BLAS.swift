@@ -82,6 +82,18 @@ extension Double: BLASScalar {
         columnMajor, Int32(m), Int32(n), Int32(k), a, Int32(lda), tau))
   }
 
+  public static func potrf(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int {
+    Int(LAPACKE_dpotrf(columnMajor, upper, Int32(n), a, Int32(lda)))
+  }
+
+  public static func trsm(
+    m: Int, n: Int, r: UnsafePointer<Double>, ldr: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+  ) {
+    cblas_dtrsm(
+      CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, blasint(m), blasint(n), 1, r,
+      blasint(ldr), b, blasint(ldb))
+  }
+
   public static func gesdd(
     m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
     u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int

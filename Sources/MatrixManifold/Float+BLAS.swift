@@ -82,6 +82,18 @@ extension Float: BLASScalar {
         columnMajor, Int32(m), Int32(n), Int32(k), a, Int32(lda), tau))
   }
 
+  public static func potrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
+    Int(LAPACKE_spotrf(columnMajor, upper, Int32(n), a, Int32(lda)))
+  }
+
+  public static func trsm(
+    m: Int, n: Int, r: UnsafePointer<Float>, ldr: Int, b: UnsafeMutablePointer<Float>, ldb: Int
+  ) {
+    cblas_strsm(
+      CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, blasint(m), blasint(n), 1, r,
+      blasint(ldr), b, blasint(ldb))
+  }
+
   public static func gesdd(
     m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>,
     u: UnsafeMutablePointer<Float>, ldu: Int, vt: UnsafeMutablePointer<Float>, ldvt: Int

@@ -64,34 +64,3 @@ extension Matrix {
     return n == k ? self : Matrix(columns(0..<k))
   }
 }
-
-extension Matrix {
-  /// Orthonormal columns Ũ that extend the orthonormal `basis` U₀ (n×r) so that `[U₀, Ũ]` is
-  /// orthonormal and spans `[U₀, extra]`: at most `extra.columns` of them, fewer when r + k
-  /// exceeds n. This is the basis augmentation of rank-adaptive low-rank integrators.
-  ///
-  /// The part of `extra` orthogonal to U₀ is computed by block Gram–Schmidt applied twice
-  /// (`P = E − U₀·(U₀ᵀE)`, twice, orthogonal to working accuracy), orthonormalised by QR,
-  /// projected once more and orthonormalised again, so Ũ stays orthogonal to U₀ even when `extra`
-  /// adds (almost) nothing new. Two QRs of n×k cost half of one QR of n×(r+k), and the projections
-  /// are GEMMs. When r + k exceeds n, it falls back to the QR of `[U₀, extra]`.
-  /// - Precondition: `basis` and `extra` have the same number of rows and finite entries.
-  public static func orthonormalExtension(of basis: Matrix, by extra: Matrix) -> Matrix {
-    precondition(basis.rows == extra.rows, "orthonormalExtension: basis \(basis.shape), extra \(extra.shape)")
-    let (n, r, k) = (basis.rows, basis.columns, extra.columns)
-    func project(_ x: inout Matrix) { x.formProduct(basis, basis.transposedTimes(x), alpha: -1, beta: 1) }
-    // Finite input cannot make QR fail; the empty result keeps the caller safe regardless.
-    guard r + k <= n else {
-      guard let q = try? Matrix.concatenated(basis, extra).orthonormalized() else {
-        return Matrix(rows: n, columns: 0)
-      }
-      return Matrix(q.columns(r..<q.columns))
-    }
-    var p = extra
-    project(&p)
-    project(&p)
-    guard var q = try? p.orthonormalized() else { return Matrix(rows: n, columns: 0) }
-    project(&q)
-    return (try? q.orthonormalized()) ?? Matrix(rows: n, columns: 0)
-  }
-}

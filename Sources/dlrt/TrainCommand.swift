@@ -7,6 +7,7 @@ import MatrixManifold
 extension TrainingConfiguration.Mode: ExpressibleByArgument {}
 extension TrainingConfiguration.Optimizer: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
+extension OptimizerState: ExpressibleByArgument {}
 
 extension TrainingConfiguration {
   /// The library's defaults, the single source of the CLI's defaults.
@@ -58,6 +59,12 @@ struct Train: ParsableCommand {
   @Option(help: "Momentum for --optimizer momentum.")
   var momentum = TrainingConfiguration.defaults.momentum
 
+  @Option(
+    help:
+      "What momentum and Adam do with their state when the bases change: keep (the numbers stay, as in the reference implementation) or project (transformed into the new bases)."
+  )
+  var optimizerState: OptimizerState = .keep
+
   @Option(help: "Hidden-layer activation: relu or tanh.")
   var activation = TrainingConfiguration.defaults.activation
 
@@ -94,7 +101,7 @@ struct Train: ParsableCommand {
     (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (
       epochs, batch, lr, optimizer, momentum
     )
-    (c.activation, c.seed) = (activation, seed)
+    (c.activation, c.seed, c.optimizerState) = (activation, seed, optimizerState)
     return c
   }
 

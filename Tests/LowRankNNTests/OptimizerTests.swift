@@ -57,6 +57,27 @@ import Testing
     }
   }
 
+  /// With `.keep` the velocity's numbers survive a change of basis unchanged (as in the reference
+  /// implementation), and a change of shape (a rank change) restarts it at zero.
+  @Test func keptStateIgnoresBasesAndRestartsOnShapeChange() throws {
+    var g = testGenerator(603)
+    let v0 = Matrix<Double>.randomOrthonormal(rows: 8, columns: 3, using: &g)
+    let v1 = v0 * Matrix<Double>.randomOrthonormal(rows: 3, columns: 3, using: &g)
+    var solver = try Momentum<Double>(momentum: 0.5, state: .keep)
+    let key = ParameterKey(.k, 0)
+    let rate = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
+    solver.useBases(keys: [key], left: [nil], right: [v0])
+    var x = [Matrix<Double>(rows: 5, columns: 3)]
+    try solver.advance(&x, keys: [key], from: 0, by: 1) { _, _, _ in [rate] }
+    solver.useBases(keys: [key], left: [nil], right: [v1])
+    var y = [Matrix<Double>(rows: 5, columns: 3)]
+    try solver.advance(&y, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 3)] }
+    #expect(maxDifference((1 / 0.5) * y[0], rate) <= 1e-15)
+    var z = [Matrix<Double>(rows: 5, columns: 2)]
+    try solver.advance(&z, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 2)] }
+    #expect(z[0].elements.allSatisfy { $0 == 0 })
+  }
+
   /// A K-factor's velocity stands for `M·Vᵀ` in weight space. When the new basis spans the same
   /// space (V₁ = V₀·Q for an orthogonal Q), the projection must keep `M·Vᵀ` exactly.
   @Test func momentumFollowsARotatedBasis() throws {
@@ -64,7 +85,7 @@ import Testing
     let v0 = Matrix<Double>.randomOrthonormal(rows: 8, columns: 3, using: &g)
     let q = Matrix<Double>.randomOrthonormal(rows: 3, columns: 3, using: &g)
     let v1 = v0 * q
-    var solver = try Momentum<Double>(momentum: 0.5)
+    var solver = try Momentum<Double>(momentum: 0.5, state: .project)
     let key = ParameterKey(.k, 0)
     let k0 = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
     let rate = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)

@@ -1,0 +1,100 @@
+extension Matrix {
+  /// An orthonormal basis `[Ū, Q]` of the columns of `[U₀, extra]` whose first r columns span
+  /// U₀ = `self` (n×r): the augmented bases of the rank-adaptive BUG integrators (Ceruti, Kusch &
+  /// Lubich, BIT 62, 2022).
+  ///
+  /// U₀ is meant to be orthonormal but may carry the rounding of earlier steps; Ū is U₀
+  /// re-orthonormalised, so that rounding cannot accumulate from step to step (kept as it is, U₀
+  /// lost orthogonality within about 1500 Float training steps and the training diverged). The
+  /// steps are GEMMs and Cholesky factorisations of r×r and k×k Gram matrices:
+  /// 1. `Ū = U₀·R⁻¹` with `RᵀR = U₀ᵀU₀` (Cholesky QR, one pass: orthonormal to working accuracy
+  ///    because U₀ is nearly orthonormal already);
+  /// 2. `P = (I − ŪŪᵀ)·extra`, applied twice (block classical Gram–Schmidt; the second pass removes
+  ///    what rounding left of Ū in P, "twice is enough");
+  /// 3. Q from two passes of Cholesky QR of P (CholeskyQR2), accurate when P's condition number is
+  ///    below about `1/√ε`; when it is not (a factorisation breaks down, or after the first pass
+  ///    the Gram matrix is more than 1/2 from I, as for a rank-deficient P when `extra` adds
+  ///    little to U₀), Q from the Householder QR of P instead;
+  /// 4. if `C = ŪᵀQ` is not negligible (P had directions at the rounding level, whose Q columns
+  ///    can lean towards Ū), `Q ← (Q − Ū·C)·R₂⁻¹` with `R₂ᵀR₂` the Gram matrix of `Q − Ū·C`
+  ///    (a second Gram–Schmidt pass with Cholesky QR, well conditioned because ‖C‖_F ≤ 1/2).
+  /// See Barlow & Smoktunowicz, "Reorthogonalized block classical Gram–Schmidt", Numer. Math. 123
+  /// (2013), and Yamamoto et al., "Roundoff error analysis of the CholeskyQR2 algorithm", ETNA 44
+  /// (2015). When a safeguard fails (U₀ far from orthonormal, `‖C‖_F > 1/2`, a Cholesky
+  /// factorisation that breaks down) or `r + k > n`, the result is the Householder QR of
+  /// `[U₀, extra]` instead, which is always orthonormal to working accuracy.
+  ///
+  /// The result is n×(r + k) (n×min(n, r + k) in the fallback when `r + k > n`), with
+  /// `‖[Ū, Q]ᵀ[Ū, Q] − I‖` of the order of a fresh Householder QR's.
+  /// - Throws: ``MatrixError/nonFinite(operation:)`` for NaN/Inf input,
+  ///   ``MatrixError/lapackFailure(routine:info:)`` if LAPACK reports an error.
+  /// - Complexity: `O(n·(r + k)·k + n·r²)` flops, about as many as the Householder QR of
+  ///   `[U₀, extra]` but in GEMMs and triangular solves instead of LAPACK's Householder panels,
+  ///   which run at a fraction of the GEMM rate at these sizes.
+  public func augmentedBasis(with extra: Matrix) throws(MatrixError) -> Matrix {
+    precondition(rows == extra.rows, "augmentedBasis: U₀ \(shape), extra \(extra.shape)")
+    guard isFinite, extra.isFinite else { throw .nonFinite(operation: "augmentedBasis") }
+    if columns > 0, extra.columns > 0, columns + extra.columns <= rows,
+      let basis = try gramSchmidtAugmentation(extra)
+    {
+      return basis
+    }
+    return try Matrix.concatenated(self, extra).orthonormalized()
+  }
+
+  /// Steps 1–4 of ``augmentedBasis(with:)``; nil when a safeguard fails.
+  private func gramSchmidtAugmentation(_ extra: Matrix) throws(MatrixError) -> Matrix? {
+    let (r, k) = (columns, extra.columns)
+    var u = self
+    guard u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
+    var p = extra
+    var c = Matrix(rows: r, columns: k)
+    for _ in 0..<2 {
+      c.formProduct(u, p, opA: .transposed)
+      p.formProduct(u, c, alpha: -1, beta: 1)
+    }
+    var q = p
+    if !(q.orthonormalizeByCholesky(gram: p.transposedTimes(p), nearIdentity: false)
+      && q.orthonormalizeByCholesky(gram: q.transposedTimes(q)))
+    {
+      q = try p.orthonormalized()
+    }
+    c.formProduct(u, q, opA: .transposed)
+    // ‖C‖_F below √(r·k)·ε (root mean square entry ε) is as orthogonal as Householder QR makes
+    // [U₀, extra]; above 1/2, Q − Ū·C may be too ill-conditioned for Cholesky QR.
+    let size = c.frobeniusNorm
+    if size > Scalar(r * k).squareRoot() * Scalar.ulpOfOne {
+      guard size <= 0.5 else { return nil }
+      q.formProduct(u, c, alpha: -1, beta: 1)
+      guard q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) else { return nil }
+    }
+    var basis = Matrix(rows: rows, columns: r + k)
+    basis.assign(u)
+    basis.assign(q, column: r)
+    return basis
+  }
+
+  /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the Gram matrix `selfᵀ·self`.
+  ///
+  /// Orthonormal to working accuracy only when `self` is well conditioned (the error grows like
+  /// ε·κ²). Returns false, leaving `self` unchanged, when the factorisation breaks down or, with
+  /// `nearIdentity`, when `‖gram − I‖_F > 1/2` (then κ may exceed √3).
+  private mutating func orthonormalizeByCholesky(gram: Matrix, nearIdentity: Bool = true) -> Bool {
+    var r = gram
+    if nearIdentity {
+      for i in 0..<r.rows { r[i, i] -= 1 }
+      guard r.frobeniusNorm <= 0.5 else { return false }
+      r = gram
+    }
+    let n = r.rows
+    let info = r.withUnsafeMutableBufferPointer { Scalar.potrf(n: n, a: $0.baseAddress!, lda: n) }
+    guard info == 0 else { return false }
+    let m = rows
+    r.withUnsafeBufferPointer { pr in
+      withUnsafeMutableBufferPointer { pb in
+        Scalar.trsm(m: m, n: n, r: pr.baseAddress!, ldr: n, b: pb.baseAddress!, ldb: m)
+      }
+    }
+    return true
+  }
+}
