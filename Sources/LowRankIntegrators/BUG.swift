@@ -35,7 +35,7 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
 /// integrator for dynamical low-rank approximation", BIT 62 (2022).
 ///
 /// Like ``BUG`` but the new bases are augmented with the old ones: Û is an orthonormal basis of
-/// `[U₀, K₁]` and V̂ of `[V₀, L₁]` (rank ≤ 2r, ``MatrixManifold/Matrix/augmentedBasis(with:)``),
+/// `[U₀, K₁]` and V̂ of `[V₀, L₁]` (rank ≤ 2r, `Matrix.augmentedBasis(with:)`),
 /// the Galerkin S-step runs in the augmented space from
 /// `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`, and the result is truncated by ``truncation``. This is the integrator
 /// of dynamical low-rank training (Schotthöfer et al. 2022).

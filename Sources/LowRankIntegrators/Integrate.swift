@@ -26,6 +26,12 @@ public struct Solution<Scalar: BLASScalar>: Sendable {
 /// a history of ranks, singular values and (optionally) errors.
 ///
 /// - Parameters:
+///   - integrator: the method; it may keep state between steps.
+///   - field: the right-hand side F.
+///   - initial: the state at `t0`.
+///   - t0: the initial time.
+///   - t1: the final time.
+///   - steps: the number of equal steps, `h = (t1 − t0)/steps`.
 ///   - error: if given, called after every step with the time and state; its value is recorded.
 /// - Throws: ``IntegratorError/invalidArgument(_:)`` for `steps < 1` or a non-finite or empty
 ///   time span; ``IntegratorError/nonFinite(time:)`` when the solution blows up (also when the

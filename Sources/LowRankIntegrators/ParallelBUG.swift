@@ -6,7 +6,7 @@ import MatrixManifold
 /// K-step, L-step and a Galerkin S-step in the old bases (`S̄' = U₀ᵀ·F(U₀·S̄·V₀ᵀ)·V₀`) all start
 /// from Y₀ and are independent, so one field evaluation serves all three at the initial point.
 /// The bases are augmented, `Û = [Ū, Ũ]`, `V̂ = [V̄, Ṽ]` with Ū, V̄ spanning U₀, V₀ and Ũ, Ṽ
-/// completing `K₁`, `L₁` (``MatrixManifold/Matrix/augmentedBasis(with:)``), and the new core is
+/// completing `K₁`, `L₁` (`Matrix.augmentedBasis(with:)`), and the new core is
 /// `Ŝ = [[S̄₁, L₁ᵀṼ], [ŨᵀK₁, 0]]` (with the old bases U₀, V₀ expressed in Ū, V̄), truncated by
 /// ``truncation``. First order.
 public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {

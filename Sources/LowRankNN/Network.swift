@@ -3,7 +3,7 @@ import LowRankIntegrators
 import MatrixManifold
 
 /// A sequential classifier whose training is a matrix ODE `W' = −∇_W 𝓛(W)`: a
-/// ``LowRankVectorField`` that any ``LowRankIntegrator`` can train (dynamical low-rank training,
+/// `LowRankVectorField` that any `LowRankIntegrator` can train (dynamical low-rank training,
 /// Schotthöfer et al., "Low-rank lottery tickets", NeurIPS 2022). An explicit Euler step with
 /// h = learning rate is one SGD step on the current batch.
 ///
@@ -11,7 +11,7 @@ import MatrixManifold
 /// ``FeatureMaps``). The loss is the mean softmax cross-entropy of the last layer's outputs
 /// (logits) over the batch.
 ///
-/// **Parameter layout** in a `LowRankState` (and in ``FieldEvaluation``). Only affine and
+/// **Parameter layout** in a `LowRankState` (and in `FieldEvaluation`). Only affine and
 /// convolution layers have parameters (``weightedLayers``); pooling and flattening have none.
 /// - `blocks[b]` is the weight `U·S·Vᵀ` of the b-th low-rank layer, in layer order
 ///   (``lowRankLayers``); for a convolution it is the `outputChannels × patchSize` kernel matrix;

@@ -1,7 +1,7 @@
 import Foundation
 import MatrixManifold
 
-/// A ``BLASScalar`` with the elementwise kernels of training: activations, the softmax
+/// A `BLASScalar` with the elementwise kernels of training: activations, the softmax
 /// cross-entropy, the Adam update, arg-max, and the copy kernels of convolution and pooling.
 ///
 /// Generic code calls these through the protocol and the loops run in concrete, specialised

@@ -13,7 +13,7 @@ public enum OptimizerState: String, Codable, Sendable, CaseIterable {
   /// variables. It restarts at zero when a factor's shape changes (with its rank). The default:
   /// with Adam it trains further than `project` (Experiments.md).
   case keep
-  /// The state is transformed into the new bases (``BasisChange``): first moments projected,
+  /// The state is transformed into the new bases: first moments projected,
   /// exact for the part the new bases can represent; second moments by the squared
   /// transformation.
   case project
