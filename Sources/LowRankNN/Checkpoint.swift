@@ -8,15 +8,21 @@ import MatrixManifold
 public struct Checkpoint: Codable, Sendable {
   /// A stored matrix (column-major).
   public struct StoredMatrix: Codable, Sendable, Equatable {
+    /// Number of rows.
     public var rows: Int
+    /// Number of columns.
     public var columns: Int
+    /// The entries, column-major.
     public var elements: [Float]
   }
 
   /// A stored `U·S·Vᵀ`.
   public struct StoredLowRank: Codable, Sendable, Equatable {
+    /// The left basis U.
     public var u: StoredMatrix
+    /// The core S.
     public var s: StoredMatrix
+    /// The right basis V.
     public var v: StoredMatrix
   }
 
@@ -24,8 +30,11 @@ public struct Checkpoint: Codable, Sendable {
   public var format = "dlrt-checkpoint"
   /// Format version.
   public var version = 1
+  /// The configuration the network was trained with.
   public var configuration: TrainingConfiguration
+  /// The low-rank weights, in the layout of `Network`.
   public var blocks: [StoredLowRank]
+  /// The dense weights and the biases, in the layout of `Network`.
   public var dense: [StoredMatrix]
   /// Epochs trained when saved.
   public var epochs: Int

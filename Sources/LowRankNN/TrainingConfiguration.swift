@@ -26,11 +26,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
   /// The substep solver, i.e. the optimizer.
   public enum Optimizer: String, Codable, Sendable, CaseIterable {
-    case sgd, momentum, adam
+    /// Plain SGD (explicit Euler).
+    case sgd
+    /// SGD with momentum ``TrainingConfiguration/momentum``.
+    case momentum
+    /// Adam with β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸.
+    case adam
   }
 
   /// The network: layer widths (input first, classes last) or LeNet5.
   public var architecture: Architecture = [784, 500, 500, 500, 500, 10]
+  /// How the hidden layers are trained.
   public var mode: Mode = .adaptive
   /// Relative truncation tolerance τ (adaptive mode): keep the smallest rank whose discarded
   /// singular values have norm at most τ·‖σ‖₂.
@@ -39,10 +45,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var startRank: Int = 150
   /// Largest rank a hidden layer may take (adaptive).
   public var maxRank: Int = 250
+  /// Passes over the training set.
   public var epochs: Int = 10
+  /// Samples per batch (one integrator step).
   public var batchSize: Int = 256
   /// The step size h of every substep.
   public var learningRate: Double = 1e-3
+  /// The optimizer, i.e. the substep solver.
   public var optimizer: Optimizer = .adam
   /// Momentum μ for `.momentum`.
   public var momentum: Double = 0.9
@@ -50,10 +59,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// this setting existed have none: their runs projected the state, so nil means
   /// ``OptimizerState/project``.
   public var optimizerState: OptimizerState? = .keep
+  /// The nonlinearity of the hidden layers.
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).
   public var seed: UInt64 = 1
 
+  /// The defaults described above.
   public init() {}
 
   /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first value out of range.
