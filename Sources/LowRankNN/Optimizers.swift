@@ -10,12 +10,11 @@ public typealias SGD<Scalar: BLASScalar> = ExplicitEuler<Scalar>
 public enum OptimizerState: String, Codable, Sendable, CaseIterable {
   /// The state keeps its numbers: a moment accumulated in the old coordinates goes on in the new
   /// ones, as in the DLRT reference implementation, where the optimizer sees K, L and S as plain
-  /// variables. It restarts at zero when a factor's shape changes (with its rank). The default:
-  /// with Adam it trains further than `project` (Experiments.md).
+  /// variables. When a factor's rank changes, the leading block that both shapes share is kept.
+  /// With Adam it starts slower and, at τ = 0.05, trains further than `project` (Experiments.md).
   case keep
-  /// The state is transformed into the new bases: first moments projected,
-  /// exact for the part the new bases can represent; second moments by the squared
-  /// transformation.
+  /// The state is transformed into the new bases (the default): first moments projected, exact
+  /// for the part the new bases can represent; second moments by the squared transformation.
   case project
 }
 
@@ -46,14 +45,23 @@ struct BasisBook<Scalar: NetworkScalar> {
 }
 
 /// Takes the state of `key` out of `states` (so it can be updated in place without a copy), or
-/// zeros when there is none of the right shape.
+/// zeros when there is none.
+///
+/// When the shape changed (a rank change) the overlapping leading block is kept and the rest is
+/// zero: the columns of a factor are ordered by singular value after each truncation, so the
+/// leading coordinates are the ones that persist (the reference implementation allocates its
+/// factors at the maximal rank and uses their leading block, which has this effect).
 func takeState<Scalar: BLASScalar>(
   _ states: inout [ParameterKey: Matrix<Scalar>], _ key: ParameterKey, shape: Shape
 )
   -> Matrix<Scalar>
 {
-  let state = states.removeValue(forKey: key)
-  return state.flatMap { $0.shape == shape ? $0 : nil } ?? Matrix(rows: shape.rows, columns: shape.columns)
+  var result = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
+  guard let state = states.removeValue(forKey: key) else { return result }
+  if state.shape == shape { return state }
+  let (rows, columns) = (min(state.rows, shape.rows), min(state.columns, shape.columns))
+  if rows > 0, columns > 0 { result.assign(state.block(rows: 0..<rows, columns: 0..<columns)) }
+  return result
 }
 
 /// Carries optimizer state into new bases.
@@ -121,7 +129,7 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   private var book = BasisBook<Scalar>()
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ μ < 1.
-  public init(momentum: Double = 0.9, state: OptimizerState = .keep) throws(TrainingError) {
+  public init(momentum: Double = 0.9, state: OptimizerState = .project) throws(TrainingError) {
     guard momentum >= 0, momentum < 1 else {
       throw .invalidConfiguration("momentum must be in [0, 1), got \(momentum)")
     }
@@ -167,7 +175,7 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
 
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` unless 0 ≤ β₁, β₂ < 1 and ε > 0.
   public init(
-    beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, state: OptimizerState = .keep
+    beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, state: OptimizerState = .project
   ) throws(TrainingError) {
     guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, epsilon.isFinite else {
       throw .invalidConfiguration(

@@ -57,8 +57,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var momentum: Double = 0.9
   /// What momentum and Adam do with their state when the bases change. Files written before
   /// this setting existed have none: their runs projected the state, so nil means
-  /// ``OptimizerState/project``.
-  public var optimizerState: OptimizerState? = .keep
+  /// ``OptimizerState/project``, the default.
+  public var optimizerState: OptimizerState? = .project
   /// The nonlinearity of the hidden layers.
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).

@@ -61,9 +61,9 @@ struct Train: ParsableCommand {
 
   @Option(
     help:
-      "What momentum and Adam do with their state when the bases change: keep (the numbers stay, as in the reference implementation) or project (transformed into the new bases)."
+      "What momentum and Adam do with their state when the bases change: project (transformed into the new bases) or keep (the numbers stay, as in the reference implementation)."
   )
-  var optimizerState: OptimizerState = .keep
+  var optimizerState: OptimizerState = .project
 
   @Option(help: "Hidden-layer activation: relu or tanh.")
   var activation = TrainingConfiguration.defaults.activation

@@ -58,7 +58,7 @@ import Testing
   }
 
   /// With `.keep` the velocity's numbers survive a change of basis unchanged (as in the reference
-  /// implementation), and a change of shape (a rank change) restarts it at zero.
+  /// implementation), and a change of shape (a rank change) keeps the shared leading block.
   @Test func keptStateIgnoresBasesAndRestartsOnShapeChange() throws {
     var g = testGenerator(603)
     let v0 = Matrix<Double>.randomOrthonormal(rows: 8, columns: 3, using: &g)
@@ -73,9 +73,15 @@ import Testing
     var y = [Matrix<Double>(rows: 5, columns: 3)]
     try solver.advance(&y, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 3)] }
     #expect(maxDifference((1 / 0.5) * y[0], rate) <= 1e-15)
+    // Rank 3 → 2: the velocity keeps its first two columns (μ² times the first rate by now).
     var z = [Matrix<Double>(rows: 5, columns: 2)]
     try solver.advance(&z, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 2)] }
-    #expect(z[0].elements.allSatisfy { $0 == 0 })
+    #expect(maxDifference(z[0], Matrix(rate.columns(0..<2)) * 0.25) <= 1e-15)
+    // Rank 2 → 4: the two new columns start at zero.
+    var w = [Matrix<Double>(rows: 5, columns: 4)]
+    try solver.advance(&w, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 4)] }
+    #expect(maxDifference(Matrix(w[0].columns(0..<2)), Matrix(rate.columns(0..<2)) * 0.125) <= 1e-15)
+    #expect(Matrix(w[0].columns(2..<4)).elements.allSatisfy { $0 == 0 })
   }
 
   /// A K-factor's velocity stands for `M·Vᵀ` in weight space. When the new basis spans the same
