@@ -117,12 +117,7 @@ struct Compress: ParsableCommand {
 
     // The adaptive configuration; ranks come from the truncation, so the start rank is the cap.
     var c = checkpoint.configuration
-    // The largest rank any low-rank layer can take (its weight matrix's smaller side).
-    let largest =
-      c.architecture.layers(startRank: Int.max, activation: c.activation).compactMap { layer -> Int? in
-        if case .lowRank(let r) = layer.kind { return r }
-        return nil
-      }.max() ?? 1
+    let largest = max(largestRank(of: c.architecture), 1)
     (c.mode, c.tau, c.maxRank, c.startRank) = (.adaptive, tau, maxRank ?? largest, maxRank ?? largest)
     c.optimizer = optimizer ?? c.optimizer
     c.learningRate = lr ?? c.learningRate
@@ -205,4 +200,13 @@ struct Compress: ParsableCommand {
     }
     return text
   }
+}
+
+/// The largest rank any low-rank layer of `architecture` can take (the smaller side of its
+/// weight matrix), 0 when it has no layer that can be low-rank.
+func largestRank(of architecture: Architecture) -> Int {
+  architecture.layers(startRank: Int.max, activation: .relu).compactMap { layer -> Int? in
+    if case .lowRank(let r) = layer.kind { return r }
+    return nil
+  }.max() ?? 0
 }

@@ -26,13 +26,15 @@ struct Plot: ParsableCommand {
     var runs: [(file: String, record: RunRecord)] = []
     var timings: [TimingRecord] = []
     for file in files {
-      if let timing = try? ResultFiles.read(
-        TimingRecord.self, from: file, expected: TimingRecord.fileDescription)
+      let data = try ResultFiles.contents(of: file)
+      if let timing = try? ResultFiles.decode(
+        TimingRecord.self, from: data, path: file, expected: TimingRecord.fileDescription)
       {
         timings.append(timing)
       } else {
         let expected = "\(RunRecord.fileDescription) or of `dlrt timing --out`"
-        runs.append((file, try ResultFiles.read(RunRecord.self, from: file, expected: expected)))
+        runs.append(
+          (file, try ResultFiles.decode(RunRecord.self, from: data, path: file, expected: expected)))
       }
     }
     let prefix = name ?? URL(fileURLWithPath: files[0]).deletingPathExtension().lastPathComponent

@@ -33,10 +33,20 @@ enum ResultFiles {
 
   /// Decodes a JSON result file, with an error that names the file and what was expected.
   static func read<T: Decodable>(_ type: T.Type, from path: String, expected: String) throws -> T {
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+    try decode(type, from: contents(of: path), path: path, expected: expected)
+  }
+
+  /// The bytes of a file, with an error that names it.
+  static func contents(of path: String) throws -> Data {
+    do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw CLIError(description: "cannot read \(path): \(error.localizedDescription)")
     }
+  }
+
+  /// Decodes the JSON `data` read from `path`; the error names the file and what was expected.
+  static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String, expected: String) throws
+    -> T
+  {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

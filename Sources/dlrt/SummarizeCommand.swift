@@ -23,9 +23,11 @@ struct Summarize: ParsableCommand {
   var marker = "training-summary"
 
   func run() throws {
+    let contents = try files.map { ($0, try ResultFiles.contents(of: $0)) }
     // Result files of `dlrt compress` have their own table.
-    let compressed = files.compactMap {
-      try? ResultFiles.read(CompressRecord.self, from: $0, expected: CompressRecord.fileDescription)
+    let compressed = contents.compactMap { file, data in
+      try? ResultFiles.decode(
+        CompressRecord.self, from: data, path: file, expected: CompressRecord.fileDescription)
     }
     if !compressed.isEmpty, compressed.count == files.count {
       let table = Compress.table(compressed)
@@ -34,8 +36,9 @@ struct Summarize: ParsableCommand {
       return
     }
     var groups: [(key: String, runs: [RunRecord])] = []
-    for file in files {
-      let record = try ResultFiles.read(RunRecord.self, from: file, expected: RunRecord.fileDescription)
+    for (file, data) in contents {
+      let record = try ResultFiles.decode(
+        RunRecord.self, from: data, path: file, expected: RunRecord.fileDescription)
       guard !record.epochs.isEmpty else { continue }
       var c = record.configuration
       // Runs that differ in the seed only are one group.

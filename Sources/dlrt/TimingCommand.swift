@@ -83,18 +83,22 @@ struct Timing: ParsableCommand {
   @Option(help: "Marker name of the region that --update-doc replaces.")
   var marker = "timing"
 
+  /// The widths of `--arch`, which must be a valid fully-connected architecture.
   func widths() throws -> [Int] {
-    let widths = arch.split(separator: "-").compactMap { Int($0) }
-    guard widths.count >= 2, widths.count == arch.split(separator: "-").count, widths.allSatisfy({ $0 >= 1 })
-    else {
-      throw ValidationError("--arch must be positive widths joined by '-', such as 784-500-10; got \(arch)")
+    let architecture: Architecture
+    do {
+      architecture = try Architecture(parsing: arch)
+      try architecture.validate()
+    } catch { throw ValidationError("--arch: \(error)") }
+    guard case .fullyConnected(let widths) = architecture else {
+      throw ValidationError("--arch must be widths joined by '-', such as 784-500-10; got \(arch)")
     }
     return widths
   }
 
   func validate() throws {
     let widths = try widths()
-    let largest = widths.dropLast().indices.dropFirst().map { min(widths[$0 - 1], widths[$0]) }.max() ?? 0
+    let largest = largestRank(of: .fullyConnected(widths))
     guard !ranks.isEmpty, ranks.allSatisfy({ $0 >= 1 }) else {
       throw ValidationError("--ranks must be positive")
     }
