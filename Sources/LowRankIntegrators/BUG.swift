@@ -20,19 +20,24 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
     var counters = StepCounters()
     let bases = try basisUpdate(
       &state, field: &field, solver: &solver, from: t, by: h, augment: false, counters: &counters)
-    let factored = try galerkinStep(
+    let result = try galerkinStep(
       &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
-    state.blocks = try factored.map { try LowRankMatrix(u: $0.u, s: $0.s, v: $0.v) }
+    state.blocks = try result.matrices.map { try LowRankMatrix(u: $0.u, s: $0.s, v: $0.v) }
+    state.tuckers = try result.tuckers.map { try TuckerTensor(core: $0.core, factors: $0.factors) }
     try state.checkFinite(at: t + h)
     return StepReport(
       ranks: state.ranks, singularValues: try coreSingularValues(state),
       discardedNorm: state.blocks.map { _ in 0 }, evaluations: counters.evaluations,
-      objective: counters.objective)
+      objective: counters.objective, tuckerRanks: state.tuckerRanks)
   }
 }
 
 /// The rank-adaptive BUG integrator of Ceruti, Kusch & Lubich, "A rank-adaptive robust
 /// integrator for dynamical low-rank approximation", BIT 62 (2022).
+///
+/// Tucker blocks of the state are evolved by the Tucker version of the same steps (one K-step
+/// per mode, a Galerkin step of the core; see `TuckerSteps`), also augmented and then truncated
+/// by HOSVD with the same policy per mode (``TuckerTensor/truncate(core:factors:policy:)``).
 ///
 /// Like ``BUG`` but the new bases are augmented with the old ones: Û is an orthonormal basis of
 /// `[U₀, K₁]` and V̂ of `[V₀, L₁]` (rank ≤ 2r, `Matrix.augmentedBasis(with:)`),
@@ -57,11 +62,16 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
     var counters = StepCounters()
     let bases = try basisUpdate(
       &state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
-    let factored = try galerkinStep(
+    let result = try galerkinStep(
       &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
-    let truncations = try state.assignTruncated(factored, truncation)
+    let truncations = try state.assignTruncated(result.matrices, truncation)
+    state.tuckers = try result.tuckers.map {
+      try TuckerTensor.truncate(core: $0.core, factors: $0.factors, policy: truncation).tensor
+    }
     try state.checkFinite(at: t + h)
-    return StepReport(truncations, ranks: state.ranks, counters: counters)
+    var report = StepReport(truncations, ranks: state.ranks, counters: counters)
+    report.tuckerRanks = state.tuckerRanks
+    return report
   }
 }
 
@@ -90,6 +100,14 @@ struct BasisUpdate<Scalar: BLASScalar> {
   /// The K- and L-step results, per block (used by the parallel integrator).
   var k: [Matrix<Scalar>]
   var l: [Matrix<Scalar>]
+  /// New bases of the Tucker blocks, per tensor and mode.
+  var tuckers: [[Matrix<Scalar>]] = []
+}
+
+/// What a Galerkin step produced: per matrix block `Û·S₁·V̂ᵀ`, per Tucker block its core and bases.
+struct GalerkinResult<Scalar: BLASScalar> {
+  var matrices: [Factored<Scalar>]
+  var tuckers: [(core: Tensor<Scalar>, factors: [Matrix<Scalar>])]
 }
 
 /// K- and L-steps of the BUG family from `Y₀`, evaluated together at the initial point, and the
@@ -102,10 +120,12 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   system.k = state.blocks.map { $0.u * $0.s }
   system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
   system.evolveDense = true
+  system.tucker = try .kSteps(state.tuckers)
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
     evaluations: &counters.evaluations, objective: &counters.objective)
   let (k, l) = (system.k!, system.l!)
+  let tuckerBases = try system.tucker.newBases(state.tuckers, augment: augment, time: t + h)
   var u: [Matrix<Scalar>] = []
   var v: [Matrix<Scalar>] = []
   for (b, y) in state.blocks.enumerated() {
@@ -119,7 +139,7 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
       v.append(try l[b].orthonormalized())
     }
   }
-  return BasisUpdate(u: u, v: v, k: k, l: l)
+  return BasisUpdate(u: u, v: v, k: k, l: l, tuckers: tuckerBases)
 }
 
 /// `U·S·Vᵀ` with orthonormal U (n×k), V (m×l) and a k×l core that need not be square: the
@@ -146,12 +166,13 @@ extension LowRankState {
   }
 }
 
-/// The Galerkin S-step of the BUG family: `S' = Ûᵀ·F(Û·S·V̂ᵀ)·V̂` from `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`.
-/// Returns `Û, S₁, V̂` per block; the state (Y₀) is not changed.
+/// The Galerkin S-step of the BUG family: `S' = Ûᵀ·F(Û·S·V̂ᵀ)·V̂` from `(ÛᵀU₀)·S₀·(V̂ᵀV₀)ᵀ`,
+/// and for Tucker blocks `Ĉ' = F(Ĉ ×ₖ Û_k) ×ₖ Û_kᵀ` from `C₀ ×ₖ (Û_kᵀU_k)`.
+/// Returns `Û, S₁, V̂` per block and `Ĉ₁, Û_k` per Tucker block; the state (Y₀) is not changed.
 func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
   _ state: inout LowRankState<Scalar>, bases: BasisUpdate<Scalar>, field: inout Field, solver: inout Solver,
   from t: Double, by h: Double, counters: inout StepCounters
-) throws -> [Factored<Scalar>] {
+) throws -> GalerkinResult<Scalar> {
   var system = SubstepSystem(u: bases.u, v: bases.v)
   system.s = state.blocks.indices.map { b in
     let y = state.blocks[b]
@@ -159,8 +180,11 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
     let n = bases.v[b].transposedTimes(y.v)
     return (m * y.s).timesTransposed(n)
   }
+  system.tucker = .coreSteps(state.tuckers, bases: bases.tuckers)
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
     evaluations: &counters.evaluations, objective: &counters.objective)
-  return state.blocks.indices.map { Factored(u: bases.u[$0], s: system.s![$0], v: bases.v[$0]) }
+  return GalerkinResult(
+    matrices: state.blocks.indices.map { Factored(u: bases.u[$0], s: system.s![$0], v: bases.v[$0]) },
+    tuckers: zip(system.tucker.cores, bases.tuckers).map { ($0, $1) })
 }

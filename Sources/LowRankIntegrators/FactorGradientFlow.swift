@@ -30,6 +30,7 @@ public struct FactorGradientFlow<Solver: SubstepSolver>: LowRankIntegrator {
   public mutating func step<Field: LowRankVectorField<Scalar>>(
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
+    try state.requireMatrixBlocksOnly(name)
     let blocks = state.blocks.count
     if factors.count != blocks { factors = [] }
     var x: [Matrix<Scalar>] = []

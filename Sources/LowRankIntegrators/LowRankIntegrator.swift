@@ -20,11 +20,16 @@ public protocol LowRankIntegrator<Scalar> {
 
 /// Which substeps to evolve together from one initial point, and in which bases.
 ///
-/// The systems, per block b, with fixed bases `U_b` (n×k) and `V_b` (m×l):
+/// The systems, per matrix block b, with fixed bases `U_b` (n×k) and `V_b` (m×l):
 /// - K-step `K' = F(t, K·Vᵀ)·V`,
 /// - L-step `L' = F(t, U·Lᵀ)ᵀ·U`,
 /// - S-step `S' = σ·Uᵀ·F(t, U·S·Vᵀ)·V` (σ = −1 for the backward S-step of projector splitting),
 /// - dense parameters `p' = rate from the field`.
+///
+/// Tucker blocks (``TuckerSteps``) add, per tensor, one K-step per mode k,
+/// `K_k' = F₍ₖ₎(t, fold_k(K_k·V_kᵀ))·V_k`, evolved with the matrix K-steps (mode 0) or L-steps
+/// (mode 1) or in a run of their own (modes ≥ 2, matrix blocks then held at their initial point);
+/// and a core step `C₍₀₎' = U₀ᵀ·F₍₀₎(t, C ×ₖ U_k)·(⊗_{j≥1} U_j)`, evolved with the S-steps.
 /// When several are evolved at once their initial values must describe the same point
 /// (`K₀·Vᵀ = U·L₀ᵀ = U·S₀·Vᵀ`), so that the field is evaluated once there.
 struct SubstepSystem<Scalar: BLASScalar> {
@@ -35,8 +40,11 @@ struct SubstepSystem<Scalar: BLASScalar> {
   var s: [Matrix<Scalar>]? = nil
   var sSign: Scalar = 1
   var evolveDense = false
+  /// Tucker K-steps and cores, with their bases.
+  var tucker = TuckerSteps<Scalar>()
 
-  /// Solves the system over [t, t + h] with `solver`; updates k, l, s and `dense` in place.
+  /// Solves the system over [t, t + h] with `solver`; updates k, l, s, the Tucker parts and
+  /// `dense` in place.
   mutating func solve<Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
     field: inout Field, solver: inout Solver, dense: inout [Matrix<Scalar>], from t: Double, by h: Double,
     evaluations: inout Int, objective: inout Double?
@@ -47,8 +55,13 @@ struct SubstepSystem<Scalar: BLASScalar> {
     if let k { x += k; keys += (0..<blocks).map { ParameterKey(.k, $0) } }
     if let l { x += l; keys += (0..<blocks).map { ParameterKey(.l, $0) } }
     if let s { x += s; keys += (0..<blocks).map { ParameterKey(.s, $0) } }
+    x += tucker.values
+    keys += tucker.keys
     if evolveDense { x += dense; keys += dense.indices.map { ParameterKey(.dense, $0) } }
     let (hasK, hasL, hasS, denseCount) = (k != nil, l != nil, s != nil, evolveDense ? dense.count : 0)
+    precondition(
+      (tucker.k == nil || (hasK && hasL)) && (tucker.core == nil || hasS),
+      "SubstepSystem: Tucker K-steps go with matrix K- and L-steps, Tucker cores with S-steps")
     // Nothing to evolve (a network without low-rank layers in its S-step): no evaluation.
     guard !x.isEmpty else { return }
     var left: [Matrix<Scalar>?] = []
@@ -56,10 +69,14 @@ struct SubstepSystem<Scalar: BLASScalar> {
     if hasK { left += u.map { _ in nil }; right += v.map { $0 } }
     if hasL { left += u.map { $0 }; right += v.map { _ in nil } }
     if hasS { left += u.map { $0 }; right += v.map { $0 } }
+    let tuckerBases = tucker.bases
+    left += tuckerBases.left
+    right += tuckerBases.right
     left += Array(repeating: nil, count: denseCount)
     right += Array(repeating: nil, count: denseCount)
     solver.useBases(keys: keys, left: left, right: right)
-    let (u, v, sign, fixedDense) = (self.u, self.v, sSign, dense)
+    let (u, v, sign, fixedDense, tucker, x0) = (self.u, self.v, sSign, dense, self.tucker, x)
+    let tuckerCount = tucker.values.count
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
       var offset = 0
@@ -69,9 +86,12 @@ struct SubstepSystem<Scalar: BLASScalar> {
         return x[offset..<(offset + blocks)]
       }
       let kx = take(hasK), lx = take(hasL), sx = take(hasS)
+      let tx = Array(x[offset..<(offset + tuckerCount)])
+      offset += tuckerCount
       let denseValues = denseCount > 0 ? Array(x[offset..<(offset + denseCount)]) : fixedDense
       var rates: [Matrix<Scalar>] = []
       var denseRates: [Matrix<Scalar>] = []
+      var tuckerRates: [Matrix<Scalar>] = []
 
       if atInitial {
         // One evaluation at the common initial point serves every substep.
@@ -82,45 +102,63 @@ struct SubstepSystem<Scalar: BLASScalar> {
           return .init(a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
         }
         var e = FieldEvaluation(
-          time: time, blocks: requests, dense: denseValues, wantsDenseRates: denseCount > 0)
+          time: time, blocks: requests, tensors: tucker.points(tx, mode: nil), dense: denseValues,
+          wantsDenseRates: denseCount > 0)
         try field.evaluate(&e)
         evaluations += 1
         objective = e.objective ?? objective
         if hasK { rates += e.blocks.map(\.fTimesV) }
         if hasL { rates += e.blocks.map(\.fTransposeTimesU) }
         if hasS { rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign } }
+        tuckerRates = tucker.rates(e.tensors.map(\.rate), sign: sign)
         denseRates = e.denseRates
       } else {
         var needDense = denseCount > 0
-        func run(_ requests: [FieldEvaluation<Scalar>.Block]) throws -> FieldEvaluation<Scalar> {
+        func run(_ requests: [FieldEvaluation<Scalar>.Block], tensorMode mode: Int?) throws
+          -> FieldEvaluation<Scalar>
+        {
+          let tensors = mode.map { tucker.points(tx, mode: $0) } ?? []
           var e = FieldEvaluation(
-            time: time, blocks: requests, dense: denseValues, wantsDenseRates: needDense)
+            time: time, blocks: requests, tensors: tensors, dense: denseValues, wantsDenseRates: needDense)
           try field.evaluate(&e)
           evaluations += 1
           objective = e.objective ?? objective
           if needDense { denseRates = e.denseRates; needDense = false }
+          if let mode {
+            tucker.collect(e.tensors.map(\.rate), mode: mode, sign: sign, into: &tuckerRates)
+          }
           return e
         }
+        let hasTuckerK = tucker.k != nil
+        tuckerRates = Array(repeating: Matrix(rows: 0, columns: 0), count: tuckerCount)
         if let kx {
           let e = try run(
-            (0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) }
-          )
+            (0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) },
+            tensorMode: hasTuckerK ? 0 : nil)
           rates += e.blocks.map(\.fTimesV)
         }
         if let lx {
           let e = try run(
-            (0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) }
-          )
+            (0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) },
+            tensorMode: hasTuckerK ? 1 : nil)
           rates += e.blocks.map(\.fTransposeTimesU)
+        }
+        if hasTuckerK {
+          // Modes ≥ 2 of the Tucker blocks: the matrix blocks stay at their initial point.
+          for mode in 2..<Swift.max(2, tucker.maxOrder) {
+            _ = try run(
+              (0..<blocks).map { .init(a: x0[$0], b: v[$0], rightBasis: nil, leftBasis: nil) }, tensorMode: mode)
+          }
         }
         if let sx {
           let e = try run(
             (0..<blocks).map {
               .init(a: u[$0] * sx[sx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil)
-            })
+            }, tensorMode: tucker.core != nil ? TuckerSteps<Scalar>.coreMode : nil)
           rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign }
         }
       }
+      rates += tuckerRates
       if denseCount > 0 {
         precondition(
           denseRates.count == denseCount,
@@ -134,6 +172,8 @@ struct SubstepSystem<Scalar: BLASScalar> {
     if hasK { k = Array(x[offset..<(offset + blocks)]); offset += blocks }
     if hasL { l = Array(x[offset..<(offset + blocks)]); offset += blocks }
     if hasS { s = Array(x[offset..<(offset + blocks)]); offset += blocks }
+    self.tucker.values = Array(x[offset..<(offset + tuckerCount)])
+    offset += tuckerCount
     if denseCount > 0 { dense = Array(x[offset...]) }
   }
 }

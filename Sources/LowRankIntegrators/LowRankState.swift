@@ -4,14 +4,22 @@ import MatrixManifold
 public struct LowRankState<Scalar: BLASScalar>: Sendable, Equatable {
   /// The low-rank blocks (one for a matrix ODE, one per low-rank layer for a network).
   public var blocks: [LowRankMatrix<Scalar>]
+  /// Tucker blocks `Y_t = C_t ×ₖ U_{t,k}` (for a network, one per Tucker convolution), evolved
+  /// by ``BUG``, ``AdaptiveBUG`` and ``FrozenBasesGalerkin``; the other integrators take matrix
+  /// blocks only.
+  public var tuckers: [TuckerTensor<Scalar>]
   /// Dense parameters evolved alongside (empty for matrix ODEs).
   public var dense: [Matrix<Scalar>]
 
-  /// A state of factored blocks and dense parameters.
-  public init(blocks: [LowRankMatrix<Scalar>], dense: [Matrix<Scalar>] = []) {
+  /// A state of factored blocks, Tucker blocks and dense parameters.
+  public init(blocks: [LowRankMatrix<Scalar>], tuckers: [TuckerTensor<Scalar>] = [], dense: [Matrix<Scalar>] = []) {
     self.blocks = blocks
+    self.tuckers = tuckers
     self.dense = dense
   }
+
+  /// A single-Tucker-block state.
+  public init(_ y: TuckerTensor<Scalar>) { self.init(blocks: [], tuckers: [y]) }
 
   /// A single-block state.
   public init(_ y: LowRankMatrix<Scalar>) { self.init(blocks: [y]) }
@@ -19,9 +27,13 @@ public struct LowRankState<Scalar: BLASScalar>: Sendable, Equatable {
   /// The ranks of the blocks.
   public var ranks: [Int] { blocks.map(\.rank) }
 
+  /// The multilinear ranks of the Tucker blocks.
+  public var tuckerRanks: [[Int]] { tuckers.map(\.ranks) }
+
   /// Whether every factor and dense parameter is finite.
   public var isFinite: Bool {
     blocks.allSatisfy { $0.u.isFinite && $0.s.isFinite && $0.v.isFinite } && dense.allSatisfy(\.isFinite)
+      && tuckers.allSatisfy { $0.core.isFinite && $0.factors.allSatisfy(\.isFinite) }
   }
 }
 
@@ -37,6 +49,8 @@ public struct StepReport: Sendable {
   public var evaluations: Int
   /// The last objective the field reported (for training, a batch loss), if any.
   public var objective: Double?
+  /// Multilinear ranks of the Tucker blocks after the step.
+  public var tuckerRanks: [[Int]] = []
 }
 
 /// Errors of integration that a user can cause.

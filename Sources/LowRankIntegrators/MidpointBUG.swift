@@ -29,13 +29,15 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public mutating func step<Field: LowRankVectorField<Scalar>>(
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
+    try state.requireMatrixBlocksOnly(name)
     var counters = StepCounters()
     // 1. Half step with the augmented BUG, untruncated.
     var halfState = state
     let halfBases = try basisUpdate(
       &halfState, field: &field, solver: &solver, from: t, by: h / 2, augment: true, counters: &counters)
     let half = try galerkinStep(
-      &halfState, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters)
+      &halfState, bases: halfBases, field: &field, solver: &solver, from: t, by: h / 2, counters: &counters
+    ).matrices
     guard half.allSatisfy({ $0.s.isFinite }) else { throw IntegratorError.nonFinite(time: t + h / 2) }
 
     // 2. G·V̂½ and Gᵀ·Û½ at the midpoint, with the dense rates there.

@@ -24,6 +24,7 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public mutating func step<Field: LowRankVectorField<Scalar>>(
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
+    try state.requireMatrixBlocksOnly(name)
     var counters = StepCounters()
     var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
     system.k = state.blocks.map { $0.u * $0.s }

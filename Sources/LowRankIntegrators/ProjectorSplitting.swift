@@ -25,6 +25,7 @@ public struct ProjectorSplitting<Solver: SubstepSolver>: LowRankIntegrator {
   public mutating func step<Field: LowRankVectorField<Scalar>>(
     _ state: inout LowRankState<Scalar>, field: inout Field, from t: Double, by h: Double
   ) throws -> StepReport {
+    try state.requireMatrixBlocksOnly(name)
     var evaluations = 0
     var objective: Double?
     switch variant {

@@ -13,19 +13,29 @@ public struct ParameterKey: Sendable, Hashable, CustomStringConvertible {
     case s
     /// A dense parameter (a bias, a dense layer's weight).
     case dense
+    /// The K-factor of one mode of a Tucker block (``mode``).
+    case tuckerK
+    /// The core of a Tucker block, as its mode-0 unfolding.
+    case tuckerCore
   }
-  /// Block (layer) index, or dense-parameter index for `.dense`.
+  /// Block (layer) index, Tucker-block index for the Tucker factors, or dense-parameter index
+  /// for `.dense`.
   public var index: Int
   /// Factor kind.
   public var factor: Factor
+  /// The mode of a `.tuckerK` factor (0 otherwise).
+  public var mode: Int
 
-  /// The key of `factor` of block (or dense parameter) `index`.
-  public init(_ factor: Factor, _ index: Int) {
+  /// The key of `factor` of block (or dense parameter) `index`, and of `mode` for `.tuckerK`.
+  public init(_ factor: Factor, _ index: Int, mode: Int = 0) {
     self.factor = factor
     self.index = index
+    self.mode = mode
   }
 
-  public var description: String { "\(factor.rawValue)[\(index)]" }
+  public var description: String {
+    factor == .tuckerK ? "\(factor.rawValue)[\(index), mode \(mode)]" : "\(factor.rawValue)[\(index)]"
+  }
 }
 
 /// The rate of a substep system `x' = g(t, x)`.

@@ -46,10 +46,31 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
     public func densePoint() -> Matrix<Scalar> { a.timesTransposed(b) }
   }
 
+  /// The request and result for one Tucker block (a tensor in Tucker format, see
+  /// `TuckerTensor`): the field returns the whole rate `F(t, Y)` at a dense point Y.
+  ///
+  /// Tucker blocks are meant for small tensors such as convolution kernels, where the rate is
+  /// formed anyway (for a convolution it is `−δ·Pᵀ`, the size of the kernel); the integrators
+  /// form the products with the Kronecker bases themselves.
+  public struct TuckerBlock: Sendable {
+    /// The point Y at which to evaluate, dense.
+    public var point: Tensor<Scalar>
+    /// Output: `F(t, Y)`, of the point's dimensions.
+    public var rate: Tensor<Scalar>
+
+    /// A request at `point`.
+    public init(point: Tensor<Scalar>) {
+      self.point = point
+      self.rate = Tensor(dimensions: [0])
+    }
+  }
+
   /// The time t at which F is evaluated.
   public var time: Double
   /// One entry per low-rank block, in the field's order.
   public var blocks: [Block]
+  /// One entry per Tucker block, in the field's order (empty for matrix ODEs).
+  public var tensors: [TuckerBlock]
   /// Values of the dense parameters at which to evaluate (empty for pure matrix ODEs).
   public var dense: [Matrix<Scalar>]
   /// Whether the field must fill ``denseRates``.
@@ -59,10 +80,14 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
   /// Output, optional: an objective value at this point (for training, the batch loss).
   public var objective: Double?
 
-  /// A request at time t for the given blocks and dense parameters.
-  public init(time: Double, blocks: [Block], dense: [Matrix<Scalar>] = [], wantsDenseRates: Bool = false) {
+  /// A request at time t for the given matrix blocks, Tucker blocks and dense parameters.
+  public init(
+    time: Double, blocks: [Block], tensors: [TuckerBlock] = [], dense: [Matrix<Scalar>] = [],
+    wantsDenseRates: Bool = false
+  ) {
     self.time = time
     self.blocks = blocks
+    self.tensors = tensors
     self.dense = dense
     self.wantsDenseRates = wantsDenseRates
   }
