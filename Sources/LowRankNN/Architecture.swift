@@ -67,13 +67,22 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
   }
 
   /// The layers. Every layer but the classifier (the last, identity activation, dense) uses
-  /// `activation`; with a `startRank` every convolution and hidden affine layer is low-rank with
-  /// rank `min(startRank, weight rows, weight columns)`, as in the DLRT reference implementation.
+  /// `activation`; with a `startRank` every hidden affine layer is low-rank with rank
+  /// `min(startRank, weight rows, weight columns)`, as in the DLRT reference implementation, and
+  /// every convolution likewise (`.matrix`) or as a Tucker kernel with ranks
+  /// `min(startRank, mode size)` per mode (`.tucker`).
   /// - Precondition: ``validate()`` passes and `startRank` (if any) is positive.
-  public func layers(startRank: Int?, activation: Activation) -> [Layer] {
+  public func layers(startRank: Int?, activation: Activation, convolutions: ConvolutionFormat = .matrix)
+    -> [Layer]
+  {
     precondition(startRank.map { $0 >= 1 } ?? true, "Architecture: start rank \(startRank!) must be positive")
     func kind(_ rows: Int, _ columns: Int) -> Layer.Kind {
       startRank.map { .lowRank(rank: Swift.min($0, rows, columns)) } ?? .dense
+    }
+    func convolution(_ c: Convolution) -> Layer {
+      let layer = Layer.convolution(c, kind: kind(c.outputChannels, c.patchSize), activation: activation)
+      guard let startRank, convolutions == .tucker, let dims = layer.kernelDimensions else { return layer }
+      return .convolution(c, kind: .tucker(ranks: dims.map { Swift.min(startRank, $0) }), activation: activation)
     }
     switch self {
     case .fullyConnected(let widths):
@@ -91,9 +100,9 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
       let conv2 = Convolution(input: pool1.output, outputChannels: 50, kernel: 5)
       let pool2 = MaxPooling(input: conv2.output, size: 2)
       return [
-        .convolution(conv1, kind: kind(conv1.outputChannels, conv1.patchSize), activation: activation),
+        convolution(conv1),
         .maxPool(pool1),
-        .convolution(conv2, kind: kind(conv2.outputChannels, conv2.patchSize), activation: activation),
+        convolution(conv2),
         .maxPool(pool2),
         .flatten(pool2.output),
         Layer(
@@ -128,4 +137,16 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
     case .lenet5: try container.encode("lenet5")
     }
   }
+}
+
+/// How the low-rank convolutions of a network store their kernels.
+public enum ConvolutionFormat: String, Codable, Sendable, CaseIterable {
+  /// The kernel reshaped to the `out × (in·kh·kw)` matrix W, factored `U·S·Vᵀ` and trained by the
+  /// matrix BUG integrators (the DLRT paper's low-rank convolutions).
+  case matrix
+  /// The kernel as an order-4 Tucker tensor (one factor per mode of ``Layer/kernelDimensions``),
+  /// trained by the Tucker BUG integrators with rank adaptation per mode (TDLRT: Zangrando,
+  /// Schotthöfer, Ceruti, Kusch & Tudisco, "Geometry-aware training of factorized layers in
+  /// tensor Tucker format", NeurIPS 2024).
+  case tucker
 }

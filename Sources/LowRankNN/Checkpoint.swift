@@ -26,6 +26,16 @@ public struct Checkpoint: Codable, Sendable {
     public var v: StoredMatrix
   }
 
+  /// A stored Tucker tensor: core (dimensions and entries, first index fastest) and factors.
+  public struct StoredTucker: Codable, Sendable, Equatable {
+    /// The core's dimensions (the multilinear ranks).
+    public var coreDimensions: [Int]
+    /// The core's entries.
+    public var core: [Float]
+    /// One factor per mode.
+    public var factors: [StoredMatrix]
+  }
+
   /// Identifies the file kind.
   public var format = "dlrt-checkpoint"
   /// Format version.
@@ -34,6 +44,8 @@ public struct Checkpoint: Codable, Sendable {
   public var configuration: TrainingConfiguration
   /// The low-rank weights, in the layout of `Network`.
   public var blocks: [StoredLowRank]
+  /// The Tucker kernels, in the layout of `Network` (absent in files without Tucker layers).
+  public var tuckers: [StoredTucker]?
   /// The dense weights and the biases, in the layout of `Network`.
   public var dense: [StoredMatrix]
   /// Epochs trained when saved.
@@ -50,6 +62,12 @@ public struct Checkpoint: Codable, Sendable {
     }
     self.configuration = configuration
     self.blocks = state.blocks.map { StoredLowRank(u: store($0.u), s: store($0.s), v: store($0.v)) }
+    self.tuckers =
+      state.tuckers.isEmpty
+      ? nil
+      : state.tuckers.map {
+        StoredTucker(coreDimensions: $0.ranks, core: $0.core.elements, factors: $0.factors.map(store))
+      }
     self.dense = state.dense.map(store)
     self.epochs = epochs
     self.testAccuracy = testAccuracy
@@ -111,7 +129,11 @@ public struct Checkpoint: Codable, Sendable {
     let c = configuration
     let network = Network<Float>(
       architecture: c.architecture, mode: c.mode == .dense ? .dense : .lowRank(startRank: c.startRank),
-      activation: c.activation)
+      activation: c.activation, convolutions: c.convolutions ?? .matrix)
+    let storedTuckers = tuckers ?? []
+    guard storedTuckers.count == network.tuckerLayers.count else {
+      throw fail("\(storedTuckers.count) Tucker kernels for a network with \(network.tuckerLayers.count)")
+    }
     guard blocks.count == network.lowRankLayers.count, dense.count == network.denseParameterCount else {
       throw fail(
         "\(blocks.count) low-rank and \(dense.count) dense parameters for a network with \(network.lowRankLayers.count) and \(network.denseParameterCount)"
@@ -127,6 +149,20 @@ public struct Checkpoint: Codable, Sendable {
       }
       lowRank.append(y)
     }
+    var tensors: [TuckerTensor<Float>] = []
+    for (t, stored) in storedTuckers.enumerated() {
+      let dims = network.layers[network.tuckerLayers[t]].kernelDimensions!
+      var factors: [Matrix<Float>] = []
+      for f in stored.factors { factors.append(try load(f)) }
+      guard let core = try? Tensor(dimensions: stored.coreDimensions, elements: stored.core),
+        factors.map(\.rows) == dims, let y = try? TuckerTensor(core: core, factors: factors)
+      else {
+        throw fail(
+          "Tucker kernel \(t) has core \(stored.coreDimensions) (\(stored.core.count) entries) and factors "
+            + "\(factors.map(\.shape)) for a kernel of dimensions \(dims), or non-finite entries")
+      }
+      tensors.append(y)
+    }
     var denseMatrices: [Matrix<Float>] = []
     for stored in dense { denseMatrices.append(try load(stored)) }
     for (j, l) in network.denseLayers.enumerated() {
@@ -141,6 +177,6 @@ public struct Checkpoint: Codable, Sendable {
         throw fail("layer \(l) has a bias of shape \(bias)")
       }
     }
-    return (network, LowRankState(blocks: lowRank, dense: denseMatrices))
+    return (network, LowRankState(blocks: lowRank, tuckers: tensors, dense: denseMatrices))
   }
 }

@@ -27,6 +27,9 @@ public struct Layer: Sendable, Hashable {
     case dense
     /// A factored weight `U·S·Vᵀ` of the given (initial) rank, at most the smaller side of W.
     case lowRank(rank: Int)
+    /// A convolution kernel in Tucker format (TDLRT) with the given (initial) multilinear ranks,
+    /// one per mode of ``Layer/kernelDimensions``, each at most that mode's size.
+    case tucker(ranks: [Int])
   }
 
   /// What the layer computes.
@@ -71,6 +74,12 @@ public struct Layer: Sendable, Hashable {
       precondition(weight != nil, "Layer: \(operation) has no weight to factorise")
       let limit = Swift.min(weight!.rows, weight!.columns)
       precondition(r >= 1 && r <= limit, "Layer: rank \(r) not in 1...\(limit)")
+    }
+    if case .tucker(let ranks) = kind {
+      guard let dims = kernelDimensions else { preconditionFailure("Layer: Tucker format needs a convolution") }
+      precondition(
+        ranks.count == dims.count && zip(ranks, dims).allSatisfy { $0 >= 1 && $0 <= $1 },
+        "Layer: Tucker ranks \(ranks) for a kernel of dimensions \(dims)")
     }
   }
 
@@ -155,12 +164,26 @@ public struct Layer: Sendable, Hashable {
     }
   }
 
+  /// The kernel of a convolution as an order-4 tensor, `[output channels, input channels,
+  /// kernel columns, kernel rows]`: the memory of the kernel matrix W read with these dimensions
+  /// (`W[o, c + C·(j + kw·i)]` is entry (o, c, j, i)). Nil for other layers.
+  public var kernelDimensions: [Int]? {
+    guard case .convolution(let c) = operation else { return nil }
+    return [c.outputChannels, c.input.channels, c.kernelWidth, c.kernelHeight]
+  }
+
   /// Whether the layer has a weight and a bias.
   public var hasWeight: Bool { weightShape != nil }
 
-  /// Whether the weight is factored.
+  /// Whether the weight is factored as a matrix `U·S·Vᵀ`.
   public var isLowRank: Bool {
     if case .lowRank = kind { return true }
+    return false
+  }
+
+  /// Whether the kernel is a Tucker tensor.
+  public var isTucker: Bool {
+    if case .tucker = kind { return true }
     return false
   }
 
@@ -209,6 +232,26 @@ public struct Layer: Sendable, Hashable {
       let y = try? LowRankMatrix(truncating: w, policy: policy)
     else {
       fatalError("truncated SVD of a finite initial weight failed")
+    }
+    return y
+  }
+}
+
+extension Layer {
+  /// A random Tucker kernel with the given multilinear ranks: the HOSVD truncation of a dense
+  /// kernel drawn like ``initialDenseWeight(using:)``, the Tucker analogue of
+  /// ``initialFactors(rank:using:)``. Ranks that exceed the product of the others are reduced
+  /// (see `TuckerTensor.truncate(core:factors:policies:)`).
+  public func initialTucker<Scalar: BLASScalar>(ranks: [Int], using generator: inout some RandomNumberGenerator)
+    -> TuckerTensor<Scalar>
+  {
+    guard let dims = kernelDimensions else { preconditionFailure("Layer: \(operation) has no kernel tensor") }
+    let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
+    // A finite uniform kernel and valid ranks: the SVDs and the policies cannot fail.
+    guard let policies = try? ranks.map({ r throws(MatrixError) in try TruncationPolicy.fixedRank(r) }),
+      let y = try? TuckerTensor(truncating: Tensor(reshaping: w, dimensions: dims), policies: policies)
+    else {
+      fatalError("HOSVD of a finite initial kernel failed")
     }
     return y
   }

@@ -15,6 +15,9 @@ import MatrixManifold
 /// convolution layers have parameters (``weightedLayers``); pooling and flattening have none.
 /// - `blocks[b]` is the weight `U·S·Vᵀ` of the b-th low-rank layer, in layer order
 ///   (``lowRankLayers``); for a convolution it is the `outputChannels × patchSize` kernel matrix;
+/// - `tuckers[t]` is the kernel of the t-th Tucker convolution (``tuckerLayers``), an order-4
+///   tensor of ``Layer/kernelDimensions``; the network evaluates it densely (the kernel is small
+///   next to the patch matrix) and returns its whole gradient (`FieldEvaluation.TuckerBlock`);
 /// - `dense` holds first the weights (``Layer/weightShape``) of the dense layers in layer order
 ///   (``denseLayers``), then the biases (rows×1, one entry per output or output channel) of
 ///   **all** weighted layers in layer order (``biasIndex(ofLayer:)``).
@@ -39,6 +42,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public let layers: [Layer]
   /// Indices (into ``layers``) of the low-rank layers; block b is layer `lowRankLayers[b]`.
   public let lowRankLayers: [Int]
+  /// Indices (into ``layers``) of the Tucker convolutions; Tucker block t is layer `tuckerLayers[t]`.
+  public let tuckerLayers: [Int]
   /// Indices (into ``layers``) of the layers with a dense weight; `dense[j]` is the weight of
   /// `denseLayers[j]`.
   public let denseLayers: [Int]
@@ -79,7 +84,10 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       layers[layers.count - 1].outputMaps == nil, "Network: the last layer must output feature vectors")
     self.layers = layers
     self.lowRankLayers = layers.indices.filter { layers[$0].isLowRank }
-    self.denseLayers = layers.indices.filter { layers[$0].hasWeight && !layers[$0].isLowRank }
+    self.tuckerLayers = layers.indices.filter { layers[$0].isTucker }
+    self.denseLayers = layers.indices.filter {
+      layers[$0].hasWeight && !layers[$0].isLowRank && !layers[$0].isTucker
+    }
     self.weightedLayers = layers.indices.filter { layers[$0].hasWeight }
     self.features = Matrix(rows: layers[0].inputs, columns: 0)
     self.labels = []
@@ -88,14 +96,17 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   /// A network of an ``Architecture`` (an array literal of widths such as `[784, 500, 500, 10]`
   /// is a fully-connected one): hidden layers use `activation`, the last layer is the identity
-  /// (logits); see ``Architecture/layers(startRank:activation:)``.
-  public init(architecture: Architecture, mode: Mode, activation: Activation = .relu) {
+  /// (logits); low-rank convolutions in the given format; see
+  /// ``Architecture/layers(startRank:activation:convolutions:)``.
+  public init(
+    architecture: Architecture, mode: Mode, activation: Activation = .relu, convolutions: ConvolutionFormat = .matrix
+  ) {
     let startRank: Int? =
       switch mode {
       case .dense: nil
       case .lowRank(let r): r
       }
-    self.init(layers: architecture.layers(startRank: startRank, activation: activation))
+    self.init(layers: architecture.layers(startRank: startRank, activation: activation, convolutions: convolutions))
   }
 
   /// Number of entries of `dense` in a state: dense weights plus one bias per weighted layer.
@@ -122,24 +133,26 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   /// A random initial state: dense weights and biases like PyTorch `nn.Linear` / `nn.Conv2d`,
   /// low-rank layers by ``Layer/initialFactors(rank:using:)`` at their
-  /// ``Layer/Kind/lowRank(rank:)`` rank.
+  /// ``Layer/Kind/lowRank(rank:)`` rank, Tucker kernels by ``Layer/initialTucker(ranks:using:)``.
   public func initialState(using generator: inout some RandomNumberGenerator) -> LowRankState<Scalar> {
     var blocks: [LowRankMatrix<Scalar>] = []
+    var tuckers: [TuckerTensor<Scalar>] = []
     var weights: [Matrix<Scalar>] = []
     var biases: [Matrix<Scalar>] = []
     for layer in layers where layer.hasWeight {
       switch layer.kind {
       case .dense: weights.append(layer.initialDenseWeight(using: &generator))
       case .lowRank(let r): blocks.append(layer.initialFactors(rank: r, using: &generator))
+      case .tucker(let ranks): tuckers.append(layer.initialTucker(ranks: ranks, using: &generator))
       }
       biases.append(layer.initialBias(using: &generator))
     }
-    return LowRankState(blocks: blocks, dense: weights + biases)
+    return LowRankState(blocks: blocks, tuckers: tuckers, dense: weights + biases)
   }
 
   /// A state from dense weights (``Layer/weightShape``) and biases (rows×1) per weighted layer
   /// (``weightedLayers``); low-rank layers get the truncated SVD of their weight at the layer's
-  /// rank (`.fixedRank`), or by `policy` when given.
+  /// rank (`.fixedRank`), or by `policy` when given; Tucker kernels likewise by HOSVD.
   /// - Throws: ``TrainingError/invalidBatch(_:)`` on wrong shapes, and what the SVD throws.
   public func state(
     weights: [Matrix<Scalar>], biases: [Matrix<Scalar>], policy: TruncationPolicy? = nil
@@ -148,6 +161,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       throw TrainingError.invalidBatch("need \(weightedLayers.count) weights and biases")
     }
     var blocks: [LowRankMatrix<Scalar>] = []
+    var tuckers: [TuckerTensor<Scalar>] = []
     var dense: [Matrix<Scalar>] = []
     for (i, l) in weightedLayers.enumerated() {
       let shape = layers[l].weightShape!
@@ -159,21 +173,30 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       case .dense: dense.append(weights[i])
       case .lowRank(let r):
         blocks.append(try LowRankMatrix(truncating: weights[i], policy: policy ?? .fixedRank(r)))
+      case .tucker(let ranks):
+        let kernel = Tensor(reshaping: weights[i], dimensions: layers[l].kernelDimensions!)
+        let policies = try policy.map { p in ranks.map { _ in p } } ?? ranks.map { try .fixedRank($0) }
+        tuckers.append(try TuckerTensor(truncating: kernel, policies: policies))
       }
     }
-    return LowRankState(blocks: blocks, dense: dense + biases)
+    return LowRankState(blocks: blocks, tuckers: tuckers, dense: dense + biases)
   }
 
   /// The weight of every weighted layer (``weightedLayers``) as a dense matrix (low-rank ones
   /// formed as `U·S·Vᵀ`).
   public func weights(of state: LowRankState<Scalar>) -> [Matrix<Scalar>] {
-    checkLayout(blocks: state.blocks.count, dense: state.dense.count)
+    checkLayout(blocks: state.blocks.count, tuckers: state.tuckers.count, dense: state.dense.count)
     var block = 0
+    var tucker = 0
     var denseIndex = 0
     return weightedLayers.map { l in
       if layers[l].isLowRank {
         defer { block += 1 }
         return state.blocks[block].dense()
+      }
+      if layers[l].isTucker {
+        defer { tucker += 1 }
+        return state.tuckers[tucker].dense().matrix(rows: layers[l].weightShape!.rows)
       }
       defer { denseIndex += 1 }
       return state.dense[denseIndex]
@@ -182,7 +205,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   /// The bias (rows×1) of every weighted layer.
   public func biases(of state: LowRankState<Scalar>) -> [Matrix<Scalar>] {
-    checkLayout(blocks: state.blocks.count, dense: state.dense.count)
+    checkLayout(blocks: state.blocks.count, tuckers: state.tuckers.count, dense: state.dense.count)
     return Array(state.dense[denseLayers.count...])
   }
 
@@ -211,9 +234,10 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - Throws: ``TrainingError/nonFiniteLoss``.
   public mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
     precondition(!labels.isEmpty, "Network.evaluate: no batch; call setBatch first")
-    checkLayout(blocks: evaluation.blocks.count, dense: evaluation.dense.count)
+    checkLayout(blocks: evaluation.blocks.count, tuckers: evaluation.tensors.count, dense: evaluation.dense.count)
     let (weights, biases) = layerParameters(
-      blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) }, dense: evaluation.dense)
+      blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) },
+      tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
     let x = features
     workspace.forward(layers, input: x, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
@@ -225,6 +249,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     var rates =
       wantsDense ? [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: denseParameterCount) : []
     var block = lowRankLayers.count
+    var tucker = tuckerLayers.count
     var denseIndex = denseLayers.count
     var weighted = weightedLayers.count
     for l in layers.indices.reversed() {
@@ -237,7 +262,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       }
       let delta = workspace.deltas[l]
       weighted -= 1
-      if layer.isLowRank { block -= 1 } else { denseIndex -= 1 }
+      if layer.isLowRank { block -= 1 } else if layer.isTucker { tucker -= 1 } else { denseIndex -= 1 }
       // The affine map's input: the previous output, or a convolution's patch matrix; one
       // column per sample (affine) or per output pixel and sample (convolution).
       let input = workspace.affineInput(layer, l, features: x)
@@ -248,12 +273,18 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
         let onesView = workspace.ones(columns)
         rate.formProduct(delta, onesView, alpha: -1)
         rates[denseLayers.count + weighted] = rate
-        if !layer.isLowRank {
+        if !layer.isLowRank && !layer.isTucker {
           // −∇_W = −δ·Xᵀ.
           var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
           rate.formProduct(delta, input, opB: .transposed, alpha: -1)
           rates[denseIndex] = rate
         }
+      }
+      if layer.isTucker {
+        // The whole kernel rate −∇_W = −δ·Pᵀ, read as the order-4 kernel tensor.
+        var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
+        rate.formProduct(delta, input, opB: .transposed, alpha: -1)
+        evaluation.tensors[tucker].rate = Tensor(reshaping: rate, dimensions: layer.kernelDimensions!)
       }
       if layer.isLowRank {
         if let v = evaluation.blocks[block].rightBasis {
@@ -328,18 +359,19 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   // MARK: Internals
 
-  private func checkLayout(blocks: Int, dense: Int) {
+  private func checkLayout(blocks: Int, tuckers: Int, dense: Int) {
     precondition(
-      blocks == lowRankLayers.count && dense == denseParameterCount,
-      "Network: got \(blocks) blocks and \(dense) dense parameters; the network has "
-        + "\(lowRankLayers.count) low-rank layers and \(denseParameterCount) dense parameters")
+      blocks == lowRankLayers.count && tuckers == tuckerLayers.count && dense == denseParameterCount,
+      "Network: got \(blocks) blocks, \(tuckers) Tucker blocks and \(dense) dense parameters; the network has "
+        + "\(lowRankLayers.count) low-rank layers, \(tuckerLayers.count) Tucker layers and "
+        + "\(denseParameterCount) dense parameters")
   }
 
   /// Per layer, the weight (`.none` without one) and the bias (empty without one), from the
   /// low-rank weights in block order and the dense parameters in the layout of ``Network``.
-  private func layerParameters(blocks: [LayerWeight<Scalar>], dense: [Matrix<Scalar>]) -> (
-    [LayerWeight<Scalar>], [Matrix<Scalar>]
-  ) {
+  private func layerParameters(
+    blocks: [LayerWeight<Scalar>], tuckers: [Tensor<Scalar>], dense: [Matrix<Scalar>]
+  ) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
     var weights = [LayerWeight<Scalar>](repeating: .none, count: layers.count)
     var biases = [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: layers.count)
     for (b, l) in lowRankLayers.enumerated() {
@@ -351,15 +383,23 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       }
       weights[l] = blocks[b]
     }
+    for (t, l) in tuckerLayers.enumerated() {
+      let shape = layers[l].weightShape!
+      precondition(
+        tuckers[t].dimensions == layers[l].kernelDimensions!,
+        "Network: Tucker block \(t) has dimensions \(tuckers[t].dimensions) for layer \(l)")
+      weights[l] = .dense(tuckers[t].matrix(rows: shape.rows))
+    }
     for (j, l) in denseLayers.enumerated() { weights[l] = .dense(dense[j]) }
     for (i, l) in weightedLayers.enumerated() { biases[l] = dense[denseLayers.count + i] }
     return (weights, biases)
   }
 
   private func layerParameters(_ state: LowRankState<Scalar>) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
-    checkLayout(blocks: state.blocks.count, dense: state.dense.count)
+    checkLayout(blocks: state.blocks.count, tuckers: state.tuckers.count, dense: state.dense.count)
     return layerParameters(
-      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) }, dense: state.dense)
+      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) }, tuckers: state.tuckers.map { $0.dense() },
+      dense: state.dense)
   }
 }
 

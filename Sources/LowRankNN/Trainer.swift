@@ -28,7 +28,7 @@ public struct Trainer<Scalar: NetworkScalar> {
     var generator = SplitMix64(seed: configuration.seed)
     let network = Network<Scalar>(
       architecture: configuration.architecture, mode: Self.mode(configuration),
-      activation: configuration.activation)
+      activation: configuration.activation, convolutions: configuration.convolutions ?? .matrix)
     try self.init(
       configuration: configuration, network: network, state: network.initialState(using: &generator))
   }
@@ -85,6 +85,8 @@ public struct Trainer<Scalar: NetworkScalar> {
     public var count: Int
     /// Ranks of the low-rank layers after the step.
     public var ranks: [Int]
+    /// Multilinear ranks of the Tucker convolutions after the step.
+    public var tuckerRanks: [[Int]]
   }
 
   /// Trains on one batch (features in×n, n labels).
@@ -109,7 +111,7 @@ public struct Trainer<Scalar: NetworkScalar> {
     steps += 1
     return StepResult(
       loss: report.objective ?? .nan, correct: network.lastEvaluationCorrect, count: labels.count,
-      ranks: state.ranks)
+      ranks: state.ranks, tuckerRanks: state.tuckerRanks)
   }
 
   /// Accuracy of the current weights on a labelled set, in chunks of at most `chunk` samples
@@ -135,11 +137,17 @@ public struct Trainer<Scalar: NetworkScalar> {
   public var parameterCounts: ParameterCounts {
     var full = 0, evaluation = 0, training = 0
     var block = 0
+    var tucker = 0
     for layer in network.layers {
       guard let shape = layer.weightShape else { continue }
       let (n, m) = (shape.columns, shape.rows)
       full += n * m
-      if layer.isLowRank {
+      if layer.isTucker {
+        let y = state.tuckers[tucker]
+        tucker += 1
+        evaluation += y.parameterCount
+        training += Self.tuckerTrainingCount(y, mode: configuration.mode)
+      } else if layer.isLowRank {
         let r = state.blocks[block].rank
         block += 1
         evaluation += r * (n + m)
@@ -155,5 +163,25 @@ public struct Trainer<Scalar: NetworkScalar> {
       }
     }
     return ParameterCounts(full: full, evaluation: evaluation, training: training)
+  }
+
+  /// Numbers held while training a Tucker kernel (see ``ParameterCounts``).
+  private static func tuckerTrainingCount(_ y: TuckerTensor<Scalar>, mode: TrainingConfiguration.Mode) -> Int {
+    let (n, r) = (y.dimensions, y.ranks)
+    let factors = zip(n, r).reduce(0) { $0 + $1.0 * $1.1 }
+    let core = r.reduce(1, *)
+    // V_k = (⊗_{j≠k} U_j)·Q_k, (∏_{j≠k} n_j) × r_k per mode.
+    let total = n.reduce(1, *)
+    var kronecker = 0
+    for k in n.indices { kronecker += total / n[k] * r[k] }
+    switch mode {
+    case .adaptive:
+      // U_k, K_k, Û_k (n_k × 2r_k), V_k; the core and the augmented core (∏ 2r_k).
+      var augmentedCore = 1
+      for k in n.indices { augmentedCore *= Swift.min(2 * r[k], n[k]) }
+      return 4 * factors + kronecker + core + augmentedCore
+    case .frozen: return factors + 2 * core
+    case .dense, .fixed, .vanilla: return 3 * factors + kronecker + 2 * core
+    }
   }
 }

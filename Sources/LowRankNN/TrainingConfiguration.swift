@@ -59,6 +59,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// this setting existed have none: their runs projected the state, so nil means
   /// ``OptimizerState/project``, the default.
   public var optimizerState: OptimizerState? = .project
+  /// How low-rank convolutions store their kernels (modes other than dense). Files written
+  /// before this setting existed have none: their convolutions were matrices, so nil means
+  /// ``ConvolutionFormat/matrix``, the default.
+  public var convolutions: ConvolutionFormat? = .matrix
   /// The nonlinearity of the hidden layers.
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).
@@ -83,6 +87,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
       throw fail("learning rate must be positive, got \(learningRate)")
     }
     guard momentum >= 0, momentum < 1 else { throw fail("momentum must be in [0, 1), got \(momentum)") }
+    guard convolutions != .tucker || mode != .vanilla else {
+      throw fail("Tucker convolutions train with modes fixed, adaptive or frozen, not vanilla")
+    }
     guard activation != .identity || architecture == [architecture.inputs, architecture.classes] else {
       throw fail("identity activation makes hidden layers useless; use relu or tanh")
     }
@@ -98,6 +105,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 ///   (`2r·(n + m)`, adaptive only) and Ŝ, M̂, N̂ (`4r² + 2·2r²` adaptive, `3r²` fixed); a vanilla
 ///   factorised layer its factors A, B and their gradients (`2r·(n + m)`); a frozen-bases layer U,
 ///   V, S and the gradient of S (`r·(n + m) + 2r²`).
+/// A Tucker kernel (dimensions n_k, ranks r_k) stores `∏ r_k + Σ n_k·r_k` numbers at
+/// evaluation; in training its factors U_k, the K-factors and augmented bases Û_k
+/// (`4·Σ n_k·r_k` adaptive, `3·Σ n_k·r_k` fixed), the Kronecker bases V_k of the K-steps
+/// (`Σ_k r_k·∏_{j≠k} n_j`), the core and the augmented core (`∏ r_k + ∏ min(2r_k, n_k)`
+/// adaptive, `2·∏ r_k` fixed); frozen bases: the factors, the core and its gradient.
 /// Compression is `1 − count/full`.
 public struct ParameterCounts: Codable, Sendable, Equatable {
   /// The dense network's weights.

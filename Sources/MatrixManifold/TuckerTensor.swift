@@ -37,8 +37,14 @@ public struct TuckerTensor<Scalar: BLASScalar>: Sendable, Equatable {
   /// (see ``truncate(core:factors:policy:)``; here the factors are identities).
   /// - Throws: what ``Matrix/svd()`` throws.
   public init(truncating dense: Tensor<Scalar>, policy: TruncationPolicy) throws(MatrixError) {
+    try self.init(truncating: dense, policies: Array(repeating: policy, count: dense.order))
+  }
+
+  /// The HOSVD truncation of a dense tensor with one policy per mode.
+  /// - Throws: what ``Matrix/svd()`` throws.
+  public init(truncating dense: Tensor<Scalar>, policies: [TruncationPolicy]) throws(MatrixError) {
     let identities = dense.dimensions.map { Matrix<Scalar>.identity($0) }
-    self = try Self.truncate(core: dense, factors: identities, policy: policy).tensor
+    self = try Self.truncate(core: dense, factors: identities, policies: policies).tensor
   }
 
   /// Factors already known to fit.
@@ -99,6 +105,15 @@ public struct TuckerTensor<Scalar: BLASScalar>: Sendable, Equatable {
   public static func truncate(core: Tensor<Scalar>, factors: [Matrix<Scalar>], policy: TruncationPolicy)
     throws(MatrixError) -> Truncation
   {
+    try truncate(core: core, factors: factors, policies: Array(repeating: policy, count: core.order))
+  }
+
+  /// HOSVD truncation as ``truncate(core:factors:policy:)`` with one policy per mode (for
+  /// example `.fixedRank(r_k)` for given multilinear ranks).
+  public static func truncate(core: Tensor<Scalar>, factors: [Matrix<Scalar>], policies: [TruncationPolicy])
+    throws(MatrixError) -> Truncation
+  {
+    precondition(policies.count == core.order, "Tucker truncate: \(policies.count) policies, order \(core.order)")
     precondition(
       factors.count == core.order && zip(factors, core.dimensions).allSatisfy { $0.columns == $1 },
       "Tucker truncate: core \(core.dimensions), factors \(factors.map(\.shape))")
@@ -107,7 +122,7 @@ public struct TuckerTensor<Scalar: BLASScalar>: Sendable, Equatable {
     var tail = Scalar.zero
     for k in 0..<core.order {
       let f = try core.unfolding(mode: k).svd()
-      let r = Swift.max(1, policy.rank(for: f.singularValues))
+      let r = Swift.max(1, policies[k].rank(for: f.singularValues))
       sigmas.append(f.singularValues)
       tail += f.singularValues.dropFirst(r).reduce(Scalar.zero) { $0 + $1 * $1 }
       projections.append(Matrix(f.u.columns(0..<r)))

@@ -71,6 +71,9 @@ struct Compress: ParsableCommand {
   @Option(help: "Batch size (default: the checkpoint's).")
   var batch: Int?
 
+  @Option(help: "Format of the compressed convolutions: matrix or tucker (HOSVD truncation at τ per mode).")
+  var convolutions: ConvolutionFormat = .matrix
+
   @Option(help: "Seed of the shuffling.")
   var seed: UInt64 = 1
 
@@ -122,10 +125,11 @@ struct Compress: ParsableCommand {
     c.optimizer = optimizer ?? c.optimizer
     c.learningRate = lr ?? c.learningRate
     c.batchSize = batch ?? c.batchSize
-    (c.seed, c.epochs) = (seed, max(epochs, 1))
+    (c.seed, c.epochs, c.convolutions) = (seed, max(epochs, 1), convolutions)
     try c.validate()
     let network = Network<Float>(
-      architecture: c.architecture, mode: .lowRank(startRank: c.startRank), activation: c.activation)
+      architecture: c.architecture, mode: .lowRank(startRank: c.startRank), activation: c.activation,
+      convolutions: convolutions)
     let policy = try TruncationPolicy.relative(tau, minRank: 1, maxRank: c.maxRank)
     let state = try network.state(
       weights: originalNetwork.weights(of: originalState), biases: originalNetwork.biases(of: originalState),

@@ -65,15 +65,18 @@ struct Summarize: ParsableCommand {
         accuracies.count > 1
         ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1))
           .squareRoot() : 0
-      let ranks = lasts[0].ranks.indices.map { i in
-        Int((Double(lasts.map { $0.ranks[i] }.reduce(0, +)) / Double(lasts.count)).rounded())
+      func meanRank(_ values: [Int]) -> Int { Int((Double(values.reduce(0, +)) / Double(values.count)).rounded()) }
+      let ranks = lasts[0].ranks.indices.map { i in meanRank(lasts.map { $0.ranks[i] }) }
+      // Tucker convolutions: the mean rank of each mode of each kernel.
+      let tuckerRanks = lasts[0].tuckerRanks.map { first in
+        first.indices.map { t in first[t].indices.map { k in meanRank(lasts.map { $0.tuckerRanks?[t][k] ?? 0 }) } }
       }
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
       table +=
         "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
         + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
-        + "\(ranks.isEmpty ? "-" : ranks.map(String.init).joined(separator: ", ")) | "
+        + "\(rankText(ranks, tuckerRanks, separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "
         + "\(String(format: "%.1f", seconds)) |\n"
     }

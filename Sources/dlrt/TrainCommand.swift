@@ -8,6 +8,7 @@ extension TrainingConfiguration.Mode: ExpressibleByArgument {}
 extension TrainingConfiguration.Optimizer: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension OptimizerState: ExpressibleByArgument {}
+extension ConvolutionFormat: ExpressibleByArgument {}
 
 extension TrainingConfiguration {
   /// The library's defaults, the single source of the CLI's defaults.
@@ -65,6 +66,12 @@ struct Train: ParsableCommand {
   )
   var optimizerState: OptimizerState = .project
 
+  @Option(
+    help:
+      "How low-rank convolutions store their kernels: matrix (out × in·kh·kw, factored U·S·Vᵀ) or tucker (an order-4 Tucker tensor, ranks adapted per mode)."
+  )
+  var convolutions: ConvolutionFormat = .matrix
+
   @Option(help: "Hidden-layer activation: relu or tanh.")
   var activation = TrainingConfiguration.defaults.activation
 
@@ -101,7 +108,7 @@ struct Train: ParsableCommand {
     (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (
       epochs, batch, lr, optimizer, momentum
     )
-    (c.activation, c.seed, c.optimizerState) = (activation, seed, optimizerState)
+    (c.activation, c.seed, c.optimizerState, c.convolutions) = (activation, seed, optimizerState, convolutions)
     return c
   }
 

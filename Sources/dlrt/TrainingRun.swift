@@ -10,6 +10,8 @@ struct EpochRecord: Codable {
   var trainAccuracy: Double
   var testAccuracy: Double
   var ranks: [Int]
+  /// Multilinear ranks of the Tucker convolutions (absent without them).
+  var tuckerRanks: [[Int]]? = nil
   var parameters: ParameterCounts
   var evaluationCompression: Double
   var trainingCompression: Double
@@ -103,7 +105,8 @@ struct TrainingRun {
         let elapsed = Date().timeIntervalSince(start)
         progress.update(
           epoch: epoch, of: c.epochs, batch: batches.batchIndex, of: batches.batchesPerEpoch,
-          loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), ranks: result.ranks,
+          loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+          ranks: rankText(result.ranks, result.tuckerRanks, separator: ","),
           seconds: elapsed, samplesPerSecond: Double(seen) / elapsed)
       }
       let seconds = Date().timeIntervalSince(start)
@@ -112,7 +115,8 @@ struct TrainingRun {
       let counts = trainer.parameterCounts
       let entry = EpochRecord(
         epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-        testAccuracy: testAccuracy, ranks: trainer.state.ranks, parameters: counts,
+        testAccuracy: testAccuracy, ranks: trainer.state.ranks,
+        tuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
         evaluationCompression: counts.evaluationCompression, trainingCompression: counts.trainingCompression,
         seconds: seconds, samplesPerSecond: Double(seen) / seconds)
       record.epochs.append(entry)
@@ -121,7 +125,7 @@ struct TrainingRun {
           format:
             "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
           epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
-          entry.ranks.isEmpty ? "-" : entry.ranks.map(String.init).joined(separator: ","),
+          rankText(entry.ranks, entry.tuckerRanks, separator: ","),
           100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds,
           entry.samplesPerSecond))
       fflush(nil)  // one line per epoch also when the output goes to a file
@@ -134,7 +138,8 @@ struct TrainingRun {
     let last = record.epochs.last!
     let counts = last.parameters
     print(
-      "result: test accuracy \(String(format: "%.2f", 100 * last.testAccuracy))%, ranks \(last.ranks), "
+      "result: test accuracy \(String(format: "%.2f", 100 * last.testAccuracy))%, ranks "
+        + "[\(rankText(last.ranks, last.tuckerRanks, separator: ", "))], "
         + "parameters \(counts.evaluation) at evaluation and \(counts.training) in training of \(counts.full) dense "
         + "(compression \(String(format: "%.1f", 100 * counts.evaluationCompression))% / \(String(format: "%.1f", 100 * counts.trainingCompression))%)"
     )
@@ -149,7 +154,7 @@ struct TrainingRun {
       "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
     for e in record.epochs {
       csv +=
-        "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(e.ranks.map(String.init).joined(separator: ";")),"
+        "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(rankText(e.ranks, e.tuckerRanks, separator: ";")),"
         + "\(e.parameters.evaluation),\(e.parameters.training),\(e.parameters.full),\(e.evaluationCompression),\(e.trainingCompression),\(e.seconds),\(e.samplesPerSecond)\n"
     }
     try ResultFiles.writeAtomically(Data(csv.utf8), to: prefix + ".csv")
@@ -161,14 +166,14 @@ struct Progress {
   let enabled: Bool
 
   func update(
-    epoch: Int, of epochs: Int, batch: Int, of batches: Int, loss: Double, accuracy: Double, ranks: [Int],
+    epoch: Int, of epochs: Int, batch: Int, of batches: Int, loss: Double, accuracy: Double, ranks: String,
     seconds: Double, samplesPerSecond: Double
   ) {
     guard enabled else { return }
     let width = 24
     let filled = batches > 0 ? width * batch / batches : width
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-    let rankText = ranks.isEmpty ? "" : " ranks " + ranks.map(String.init).joined(separator: ",")
+    let rankText = ranks == "-" ? "" : " ranks " + ranks
     let line = String(
       format: "\repoch %d/%d %@ %d/%d loss %.4f acc %.2f%%%@ %.1f s %.0f samples/s\u{1B}[K",
       epoch, epochs, bar, batch, batches, loss, 100 * accuracy, rankText, seconds, samplesPerSecond)
@@ -179,6 +184,14 @@ struct Progress {
     guard enabled else { return }
     FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
   }
+}
+
+/// The ranks of a run for printing: the Tucker convolutions' multilinear ranks as `20x1x5x5`,
+/// then the matrix low-rank layers' ranks, joined by `separator` ("-" when there are none).
+func rankText(_ ranks: [Int], _ tuckerRanks: [[Int]]?, separator: String) -> String {
+  let tucker = (tuckerRanks ?? []).map { $0.map(String.init).joined(separator: "x") }
+  let all = tucker + ranks.map(String.init)
+  return all.isEmpty ? "-" : all.joined(separator: separator)
 }
 
 /// CPU model and core count, for result files.
