@@ -133,13 +133,17 @@ struct SubstepSystem<Scalar: BLASScalar> {
         tuckerRates = Array(repeating: Matrix(rows: 0, columns: 0), count: tuckerCount)
         if let kx {
           let e = try run(
-            (0..<blocks).map { .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil) },
+            (0..<blocks).map {
+              .init(a: kx[kx.startIndex + $0], b: v[$0], rightBasis: v[$0], leftBasis: nil)
+            },
             tensorMode: hasTuckerK ? 0 : nil)
           rates += e.blocks.map(\.fTimesV)
         }
         if let lx {
           let e = try run(
-            (0..<blocks).map { .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0]) },
+            (0..<blocks).map {
+              .init(a: u[$0], b: lx[lx.startIndex + $0], rightBasis: nil, leftBasis: u[$0])
+            },
             tensorMode: hasTuckerK ? 1 : nil)
           rates += e.blocks.map(\.fTransposeTimesU)
         }
@@ -147,7 +151,8 @@ struct SubstepSystem<Scalar: BLASScalar> {
           // Modes ≥ 2 of the Tucker blocks: the matrix blocks stay at their initial point.
           for mode in 2..<Swift.max(2, tucker.maxOrder) {
             _ = try run(
-              (0..<blocks).map { .init(a: x0[$0], b: v[$0], rightBasis: nil, leftBasis: nil) }, tensorMode: mode)
+              (0..<blocks).map { .init(a: x0[$0], b: v[$0], rightBasis: nil, leftBasis: nil) },
+              tensorMode: mode)
           }
         }
         if let sx {

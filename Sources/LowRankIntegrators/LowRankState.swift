@@ -12,7 +12,9 @@ public struct LowRankState<Scalar: BLASScalar>: Sendable, Equatable {
   public var dense: [Matrix<Scalar>]
 
   /// A state of factored blocks, Tucker blocks and dense parameters.
-  public init(blocks: [LowRankMatrix<Scalar>], tuckers: [TuckerTensor<Scalar>] = [], dense: [Matrix<Scalar>] = []) {
+  public init(
+    blocks: [LowRankMatrix<Scalar>], tuckers: [TuckerTensor<Scalar>] = [], dense: [Matrix<Scalar>] = []
+  ) {
     self.blocks = blocks
     self.tuckers = tuckers
     self.dense = dense

@@ -67,7 +67,8 @@ struct TuckerSteps<Scalar: BLASScalar> {
   /// The core steps in new bases `bases[t][k]` (n_k × r̂_k, orthonormal) from
   /// `C₀ ×ₖ (Û_kᵀ·U_k)`.
   static func coreSteps(_ tensors: [TuckerTensor<Scalar>], bases: [[Matrix<Scalar>]]) -> TuckerSteps {
-    precondition(bases.count == tensors.count, "Tucker core steps: \(bases.count) bases, \(tensors.count) tensors")
+    precondition(
+      bases.count == tensors.count, "Tucker core steps: \(bases.count) bases, \(tensors.count) tensors")
     var steps = TuckerSteps()
     guard !tensors.isEmpty else { return steps }
     var cores: [Matrix<Scalar>] = []
@@ -139,7 +140,8 @@ struct TuckerSteps<Scalar: BLASScalar> {
       let n = dimensions[t]
       if mode == Self.coreMode, core != nil {
         let c = x[coreOffset + t]
-        return .init(point: Tensor(reshaping: (factors[t][0] * c).timesTransposed(coreRight[t]), dimensions: n))
+        return .init(
+          point: Tensor(reshaping: (factors[t][0] * c).timesTransposed(coreRight[t]), dimensions: n))
       }
       guard k != nil, mode >= 0, mode < n.count else { return .init(point: initialPoints[t]) }
       let kk = x[kOffset(t) + mode]
@@ -158,7 +160,8 @@ struct TuckerSteps<Scalar: BLASScalar> {
   /// Fills, in `rates` (laid out as ``values``), the rates of one mode's K-steps (or of the
   /// cores, for ``coreMode``) from the field's rates F at that run's points.
   func collect(_ f: [Tensor<Scalar>], mode: Int, sign: Scalar, into rates: inout [Matrix<Scalar>]) {
-    precondition(f.count == dimensions.count, "the field returned \(f.count) Tucker rates for \(dimensions.count)")
+    precondition(
+      f.count == dimensions.count, "the field returned \(f.count) Tucker rates for \(dimensions.count)")
     for t in dimensions.indices {
       precondition(
         f[t].dimensions == dimensions[t], "Tucker rate \(t): \(f[t].dimensions), expected \(dimensions[t])")
@@ -204,7 +207,8 @@ extension LowRankState {
   func requireMatrixBlocksOnly(_ integrator: String) throws {
     guard tuckers.isEmpty else {
       throw IntegratorError.invalidArgument(
-        "\(integrator) evolves matrix blocks only; use BUG, AdaptiveBUG or FrozenBasesGalerkin for Tucker blocks")
+        "\(integrator) evolves matrix blocks only; use BUG, AdaptiveBUG or FrozenBasesGalerkin for Tucker blocks"
+      )
     }
   }
 }

@@ -82,7 +82,8 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
     func convolution(_ c: Convolution) -> Layer {
       let layer = Layer.convolution(c, kind: kind(c.outputChannels, c.patchSize), activation: activation)
       guard let startRank, convolutions == .tucker, let dims = layer.kernelDimensions else { return layer }
-      return .convolution(c, kind: .tucker(ranks: dims.map { Swift.min(startRank, $0) }), activation: activation)
+      return .convolution(
+        c, kind: .tucker(ranks: dims.map { Swift.min(startRank, $0) }), activation: activation)
     }
     switch self {
     case .fullyConnected(let widths):

@@ -76,7 +76,9 @@ public struct Layer: Sendable, Hashable {
       precondition(r >= 1 && r <= limit, "Layer: rank \(r) not in 1...\(limit)")
     }
     if case .tucker(let ranks) = kind {
-      guard let dims = kernelDimensions else { preconditionFailure("Layer: Tucker format needs a convolution") }
+      guard let dims = kernelDimensions else {
+        preconditionFailure("Layer: Tucker format needs a convolution")
+      }
       precondition(
         ranks.count == dims.count && zip(ranks, dims).allSatisfy { $0 >= 1 && $0 <= $1 },
         "Layer: Tucker ranks \(ranks) for a kernel of dimensions \(dims)")
@@ -242,7 +244,9 @@ extension Layer {
   /// kernel drawn like ``initialDenseWeight(using:)``, the Tucker analogue of
   /// ``initialFactors(rank:using:)``. Ranks that exceed the product of the others are reduced
   /// (see `TuckerTensor.truncate(core:factors:policies:)`).
-  public func initialTucker<Scalar: BLASScalar>(ranks: [Int], using generator: inout some RandomNumberGenerator)
+  public func initialTucker<Scalar: BLASScalar>(
+    ranks: [Int], using generator: inout some RandomNumberGenerator
+  )
     -> TuckerTensor<Scalar>
   {
     guard let dims = kernelDimensions else { preconditionFailure("Layer: \(operation) has no kernel tensor") }

@@ -99,14 +99,16 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// (logits); low-rank convolutions in the given format; see
   /// ``Architecture/layers(startRank:activation:convolutions:)``.
   public init(
-    architecture: Architecture, mode: Mode, activation: Activation = .relu, convolutions: ConvolutionFormat = .matrix
+    architecture: Architecture, mode: Mode, activation: Activation = .relu,
+    convolutions: ConvolutionFormat = .matrix
   ) {
     let startRank: Int? =
       switch mode {
       case .dense: nil
       case .lowRank(let r): r
       }
-    self.init(layers: architecture.layers(startRank: startRank, activation: activation, convolutions: convolutions))
+    self.init(
+      layers: architecture.layers(startRank: startRank, activation: activation, convolutions: convolutions))
   }
 
   /// Number of entries of `dense` in a state: dense weights plus one bias per weighted layer.
@@ -234,7 +236,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - Throws: ``TrainingError/nonFiniteLoss``.
   public mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
     precondition(!labels.isEmpty, "Network.evaluate: no batch; call setBatch first")
-    checkLayout(blocks: evaluation.blocks.count, tuckers: evaluation.tensors.count, dense: evaluation.dense.count)
+    checkLayout(
+      blocks: evaluation.blocks.count, tuckers: evaluation.tensors.count, dense: evaluation.dense.count)
     let (weights, biases) = layerParameters(
       blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) },
       tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
@@ -398,7 +401,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   private func layerParameters(_ state: LowRankState<Scalar>) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
     checkLayout(blocks: state.blocks.count, tuckers: state.tuckers.count, dense: state.dense.count)
     return layerParameters(
-      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) }, tuckers: state.tuckers.map { $0.dense() },
+      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) },
+      tuckers: state.tuckers.map { $0.dense() },
       dense: state.dense)
   }
 }

@@ -166,7 +166,8 @@ public struct Trainer<Scalar: NetworkScalar> {
   }
 
   /// Numbers held while training a Tucker kernel (see ``ParameterCounts``).
-  private static func tuckerTrainingCount(_ y: TuckerTensor<Scalar>, mode: TrainingConfiguration.Mode) -> Int {
+  private static func tuckerTrainingCount(_ y: TuckerTensor<Scalar>, mode: TrainingConfiguration.Mode) -> Int
+  {
     let (n, r) = (y.dimensions, y.ranks)
     let factors = zip(n, r).reduce(0) { $0 + $1.0 * $1.1 }
     let core = r.reduce(1, *)

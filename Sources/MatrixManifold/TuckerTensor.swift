@@ -113,7 +113,8 @@ public struct TuckerTensor<Scalar: BLASScalar>: Sendable, Equatable {
   public static func truncate(core: Tensor<Scalar>, factors: [Matrix<Scalar>], policies: [TruncationPolicy])
     throws(MatrixError) -> Truncation
   {
-    precondition(policies.count == core.order, "Tucker truncate: \(policies.count) policies, order \(core.order)")
+    precondition(
+      policies.count == core.order, "Tucker truncate: \(policies.count) policies, order \(core.order)")
     precondition(
       factors.count == core.order && zip(factors, core.dimensions).allSatisfy { $0.columns == $1 },
       "Tucker truncate: core \(core.dimensions), factors \(factors.map(\.shape))")

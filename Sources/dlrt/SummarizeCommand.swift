@@ -65,11 +65,15 @@ struct Summarize: ParsableCommand {
         accuracies.count > 1
         ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1))
           .squareRoot() : 0
-      func meanRank(_ values: [Int]) -> Int { Int((Double(values.reduce(0, +)) / Double(values.count)).rounded()) }
+      func meanRank(_ values: [Int]) -> Int {
+        Int((Double(values.reduce(0, +)) / Double(values.count)).rounded())
+      }
       let ranks = lasts[0].ranks.indices.map { i in meanRank(lasts.map { $0.ranks[i] }) }
       // Tucker convolutions: the mean rank of each mode of each kernel.
       let tuckerRanks = lasts[0].tuckerRanks.map { first in
-        first.indices.map { t in first[t].indices.map { k in meanRank(lasts.map { $0.tuckerRanks?[t][k] ?? 0 }) } }
+        first.indices.map { t in
+          first[t].indices.map { k in meanRank(lasts.map { $0.tuckerRanks?[t][k] ?? 0 }) }
+        }
       }
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)

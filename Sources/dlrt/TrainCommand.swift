@@ -108,7 +108,9 @@ struct Train: ParsableCommand {
     (c.epochs, c.batchSize, c.learningRate, c.optimizer, c.momentum) = (
       epochs, batch, lr, optimizer, momentum
     )
-    (c.activation, c.seed, c.optimizerState, c.convolutions) = (activation, seed, optimizerState, convolutions)
+    (c.activation, c.seed, c.optimizerState, c.convolutions) = (
+      activation, seed, optimizerState, convolutions
+    )
     return c
   }
 

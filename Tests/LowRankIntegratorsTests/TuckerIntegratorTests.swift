@@ -13,19 +13,25 @@ private struct MovingTucker {
 
   init(dimensions: [Int], ranks: [Int], using g: inout SplitMix64) {
     func tensor() -> Tensor<Double> {
-      Tensor(reshaping: Matrix<Double>.gaussian(rows: ranks.reduce(1, *), columns: 1, using: &g), dimensions: ranks)
+      Tensor(
+        reshaping: Matrix<Double>.gaussian(rows: ranks.reduce(1, *), columns: 1, using: &g), dimensions: ranks
+      )
     }
     c0 = tensor()
     c1 = tensor()
     p = zip(dimensions, ranks).map { Matrix<Double>.randomOrthonormal(rows: $0, columns: $1, using: &g) }
     q = zip(dimensions, ranks).enumerated().map { k, nr in
-      k == 1 ? Matrix(rows: nr.0, columns: nr.1) : Matrix<Double>.gaussian(rows: nr.0, columns: nr.1, using: &g) * 0.3
+      k == 1
+        ? Matrix(rows: nr.0, columns: nr.1)
+        : Matrix<Double>.gaussian(rows: nr.0, columns: nr.1, using: &g) * 0.3
     }
   }
 
   private func factors(_ t: Double) -> [Matrix<Double>] { zip(p, q).map { $0 + $1 * t } }
   private func core(_ t: Double) -> Tensor<Double> {
-    Tensor(reshaping: c0.matrix(rows: c0.dimensions[0]) + c1.matrix(rows: c0.dimensions[0]) * t, dimensions: c0.dimensions)
+    Tensor(
+      reshaping: c0.matrix(rows: c0.dimensions[0]) + c1.matrix(rows: c0.dimensions[0]) * t,
+      dimensions: c0.dimensions)
   }
 
   func value(_ t: Double) -> Tensor<Double> { core(t).multiplied(by: factors(t)) }
@@ -117,7 +123,8 @@ private func relativeDifference(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Dou
       let solution = try integrate(&integrator, field: &field, initial: initial, from: 0, to: 1, steps: steps)
       let state = solution.state
       let tensorError = relativeDifference(state.tuckers[0].dense(), tucker.value(1))
-      let matrixError = Double((state.blocks[0].dense() - matrix.value(1)).frobeniusNorm / matrix.value(1).frobeniusNorm)
+      let matrixError = Double(
+        (state.blocks[0].dense() - matrix.value(1)).frobeniusNorm / matrix.value(1).frobeniusNorm)
       #expect(tensorError <= 1e-9, "\(integrator.name), \(steps) steps: tensor error \(tensorError)")
       #expect(matrixError <= 1e-9, "\(integrator.name), \(steps) steps: matrix error \(matrixError)")
       #expect(state.tuckerRanks == [[2, 3, 2]], "\(integrator.name): ranks \(state.tuckerRanks)")
@@ -130,7 +137,8 @@ private func relativeDifference(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Dou
   @Test func fullRankAdaptiveEulerStepIsDenseEulerStep() throws {
     var g = testGenerator(201)
     let dims = [3, 4, 5]
-    let y0dense = Tensor(reshaping: Matrix<Double>.gaussian(rows: 60, columns: 1, using: &g), dimensions: dims)
+    let y0dense = Tensor(
+      reshaping: Matrix<Double>.gaussian(rows: 60, columns: 1, using: &g), dimensions: dims)
     let source = Tensor(reshaping: Matrix<Double>.gaussian(rows: 60, columns: 1, using: &g), dimensions: dims)
     let y0 = try TuckerTensor(truncating: y0dense, policy: .relative(0))
     #expect(y0.ranks == dims)
@@ -174,7 +182,8 @@ private func relativeDifference(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Dou
       var integrator = AdaptiveBUG(solver: RungeKutta4<Double>(), truncation: try .absolute(h * h * 1e-2))
       var field = CubicField(source: source)
       let initial = LowRankState(try TuckerTensor(truncating: start, policy: .relative(1e-12)))
-      let solution = try integrate(&integrator, field: &field, initial: initial, from: 0, to: t1, steps: steps)
+      let solution = try integrate(
+        &integrator, field: &field, initial: initial, from: 0, to: t1, steps: steps)
       errors.append(relativeDifference(solution.state.tuckers[0].dense(), reference))
     }
     let order = observedOrder(stepSizes: stepCounts.map { t1 / Double($0) }, errors: errors)
@@ -219,7 +228,8 @@ private func relativeDifference(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Dou
     #expect(state.tuckers[0].factors == y0.factors)
     let projected = tucker.derivative(0).multiplied(by: y0.factors.map { $0.transposed() })
     let expected = zip(y0.core.elements, projected.elements).map { $0 + h * $1 }
-    let error = relativeDifference(state.tuckers[0].core, try Tensor(dimensions: [2, 2, 2], elements: expected))
+    let error = relativeDifference(
+      state.tuckers[0].core, try Tensor(dimensions: [2, 2, 2], elements: expected))
     #expect(error <= 1e-13)
   }
 }

@@ -59,7 +59,8 @@ struct TuckerConvolutionTests {
     #expect(maxDifference(tucker.weights(of: tuckerState)[1], weights[1]) < 1e-13)
     let (x, labels) = randomBatch(inputs: dense.inputs, classes: 3, batch: 5, using: &g)
     #expect(
-      maxDifference(dense.logits(features: x, state: denseState), tucker.logits(features: x, state: tuckerState))
+      maxDifference(
+        dense.logits(features: x, state: denseState), tucker.logits(features: x, state: tuckerState))
         < 1e-12)
     try dense.setBatch(features: x, labels: labels)
     try tucker.setBatch(features: x, labels: labels)
@@ -90,21 +91,24 @@ struct TuckerConvolutionTests {
     let p2 = MaxPooling(input: c2.output, size: 2)
     let network = Network<Float>(layers: [
       .convolution(c1, kind: .tucker(ranks: [6, 1, 5, 5]), activation: .relu), .maxPool(p1),
-      .convolution(c2, kind: .tucker(ranks: [8, 6, 5, 5]), activation: .relu), .maxPool(p2), .flatten(p2.output),
+      .convolution(c2, kind: .tucker(ranks: [8, 6, 5, 5]), activation: .relu), .maxPool(p2),
+      .flatten(p2.output),
       .lowRank(p2.output.count, 32, rank: 16, activation: .relu), .dense(32, 4),
     ])
     var c = TrainingConfiguration()
     (c.mode, c.tau, c.startRank, c.maxRank) = (.adaptive, 0.1, 16, 32)
     (c.optimizer, c.learningRate, c.batchSize, c.convolutions) = (.adam, 0.002, 32, .tucker)
     var g = testGenerator(82)
-    var trainer = try Trainer<Float>(configuration: c, network: network, state: network.initialState(using: &g))
+    var trainer = try Trainer<Float>(
+      configuration: c, network: network, state: network.initialState(using: &g))
     #expect(trainer.state.tuckerRanks == [[6, 1, 5, 5], [8, 6, 5, 5]])
     let train = synthetic(features: 784, classes: 4, count: 256, seed: 83)
     let test = synthetic(features: 784, classes: 4, count: 128, seed: 83, noiseSeed: 1)
     func epoch(_ trainer: inout Trainer<Float>) throws {
       for start in stride(from: 0, to: 256, by: 32) {
         _ = try trainer.step(
-          features: Matrix(train.x.columns(start..<start + 32)), labels: Array(train.labels[start..<start + 32]))
+          features: Matrix(train.x.columns(start..<start + 32)),
+          labels: Array(train.labels[start..<start + 32]))
       }
     }
     for _ in 0..<8 { try epoch(&trainer) }
@@ -119,7 +123,8 @@ struct TuckerConvolutionTests {
     }
     let counts = trainer.parameterCounts
     let expectedEvaluation =
-      trainer.state.tuckers.reduce(0) { $0 + $1.parameterCount } + trainer.state.blocks[0].rank * (192 + 32) + 32 * 4
+      trainer.state.tuckers.reduce(0) { $0 + $1.parameterCount } + trainer.state.blocks[0].rank * (192 + 32)
+      + 32 * 4
     #expect(counts.evaluation == expectedEvaluation)
 
     var frozen = c

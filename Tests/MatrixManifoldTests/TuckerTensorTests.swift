@@ -35,9 +35,13 @@ private func maxDifference<T: BLASScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Dou
 }
 
 /// A random Tucker tensor with the given ranks: Gaussian core, Haar-random factors.
-private func randomTucker(_ dimensions: [Int], ranks: [Int], using g: inout SplitMix64) -> TuckerTensor<Double> {
+private func randomTucker(_ dimensions: [Int], ranks: [Int], using g: inout SplitMix64) -> TuckerTensor<
+  Double
+> {
   let core: Tensor<Double> = gaussianTensor(ranks, using: &g)
-  let factors = zip(dimensions, ranks).map { Matrix<Double>.randomOrthonormal(rows: $0, columns: $1, using: &g) }
+  let factors = zip(dimensions, ranks).map {
+    Matrix<Double>.randomOrthonormal(rows: $0, columns: $1, using: &g)
+  }
   guard let y = try? TuckerTensor(core: core, factors: factors) else { fatalError("random Tucker tensor") }
   return y
 }
@@ -150,7 +154,8 @@ private func randomTucker(_ dimensions: [Int], ranks: [Int], using g: inout Spli
     var g = testGenerator(95)
     let a = Matrix<Double>.gaussian(rows: 9, columns: 7, using: &g)
     for r in [1, 3, 7] {
-      let tucker = try TuckerTensor(truncating: Tensor(reshaping: a, dimensions: [9, 7]), policy: .fixedRank(r))
+      let tucker = try TuckerTensor(
+        truncating: Tensor(reshaping: a, dimensions: [9, 7]), policy: .fixedRank(r))
       let svd = try LowRankMatrix(truncating: a, policy: .fixedRank(r))
       #expect(maxDifference(tucker.dense().matrix(rows: 9), svd.dense()) <= 1e-13, "r=\(r)")
     }
@@ -191,7 +196,8 @@ private func randomTucker(_ dimensions: [Int], ranks: [Int], using g: inout Spli
     let square = Tensor<Double>(dimensions: [2, 2], repeating: 1)
     #expect(throws: MatrixError.self) { try TuckerTensor(core: square, factors: [.identity(2)]) }
     #expect(throws: MatrixError.self) {
-      try TuckerTensor(core: Tensor<Double>(dimensions: [2, 2], repeating: .nan), factors: [.identity(2), .identity(2)])
+      try TuckerTensor(
+        core: Tensor<Double>(dimensions: [2, 2], repeating: .nan), factors: [.identity(2), .identity(2)])
     }
     #expect(throws: MatrixError.self) { try Tensor<Double>(dimensions: [2, 3], elements: [1, 2]) }
   }
