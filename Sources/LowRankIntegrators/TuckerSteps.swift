@@ -14,9 +14,11 @@ import MatrixManifold
 /// `Ĉ' = F(Ĉ ×ₖ Û_k) ×ₖ Û_kᵀ` from `Ĉ(t₀) = C₀ ×ₖ (Û_kᵀU_k)`, carried as its mode-0 unfolding
 /// `C₍₀₎' = Û₀ᵀ·F₍₀₎·(⊗_{j≥1} Û_j)`.
 ///
-/// The Kronecker bases are formed explicitly: `(∏_{j≠k} n_j) × r_k` numbers per mode. This suits
-/// the tensors these blocks are for (convolution kernels, small Tucker ODEs), whose rate F the
-/// field returns whole anyway (``FieldEvaluation/TuckerBlock``).
+/// The bases V_k are formed by mode products (`(∏_{j≠k} n_j) × r_k` numbers per mode), never
+/// through the Kronecker product; only the core's right basis `⊗_{j≥1} Û_j`, which a stateful
+/// optimizer needs to carry its state, is formed explicitly. This suits the tensors these
+/// blocks are for (convolution kernels, small Tucker ODEs), whose rate F the field returns whole
+/// anyway (``FieldEvaluation/TuckerBlock``).
 struct TuckerSteps<Scalar: BLASScalar> {
   /// The `tensorMode` of a run that evaluates the cores.
   static var coreMode: Int { -1 }
@@ -53,7 +55,7 @@ struct TuckerSteps<Scalar: BLASScalar> {
         // condition), so its thin QR has an r_k × r_k R.
         let (q, r) = try y.core.unfolding(mode: mode).transposed().qr()
         kk.append(y.factors[mode].timesTransposed(r))
-        vv.append(y.kroneckerOfFactors(excluding: mode) * q)
+        vv.append(TuckerTensor.kronecker(y.factors, excluding: mode, times: q))
       }
       k.append(kk)
       steps.rightBases.append(vv)
@@ -139,9 +141,8 @@ struct TuckerSteps<Scalar: BLASScalar> {
     return dimensions.indices.map { t in
       let n = dimensions[t]
       if mode == Self.coreMode, core != nil {
-        let c = x[coreOffset + t]
-        return .init(
-          point: Tensor(reshaping: (factors[t][0] * c).timesTransposed(coreRight[t]), dimensions: n))
+        let c = Tensor(reshaping: x[coreOffset + t], dimensions: factors[t].map(\.columns))
+        return .init(point: c.multiplied(by: factors[t]))
       }
       guard k != nil, mode >= 0, mode < n.count else { return .init(point: initialPoints[t]) }
       let kk = x[kOffset(t) + mode]
@@ -167,9 +168,9 @@ struct TuckerSteps<Scalar: BLASScalar> {
         f[t].dimensions == dimensions[t], "Tucker rate \(t): \(f[t].dimensions), expected \(dimensions[t])")
       if mode == Self.coreMode {
         guard core != nil else { continue }
-        // Û₀ᵀ·F₍₀₎·(⊗_{j≥1} Û_j).
-        let f0 = f[t].matrix(rows: dimensions[t][0])
-        rates[coreOffset + t] = factors[t][0].transposedTimes(f0 * coreRight[t]) * sign
+        // F ×ₖ Û_kᵀ, i.e. Û₀ᵀ·F₍₀₎·(⊗_{j≥1} Û_j), by mode products.
+        let projected = f[t].multiplied(by: factors[t].map { $0.transposed() })
+        rates[coreOffset + t] = projected.matrix(rows: projected.dimensions[0]) * sign
       } else if k != nil, mode < dimensions[t].count {
         rates[kOffset(t) + mode] = f[t].unfolding(mode: mode) * rightBases[t][mode]
       }

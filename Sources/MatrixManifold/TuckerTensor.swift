@@ -83,6 +83,23 @@ public struct TuckerTensor<Scalar: BLASScalar>: Sendable, Equatable {
     return result
   }
 
+  /// `(⊗_{j≠k} A_j)·Q` without forming the Kronecker product: each column of Q is read as a
+  /// tensor over the modes j ≠ k and multiplied by `A_j` in each of them.
+  /// - Complexity: the mode products, `O(Σ_j (∏ of the sizes around mode j)·…)` — for
+  ///   `n_j × r_j` factors at most `O(q·∏_{j≠k} n_j·max r_j)` for q columns, against
+  ///   `O(q·∏ n_j·∏ r_j)` through the explicit product.
+  public static func kronecker(_ matrices: [Matrix<Scalar>], excluding k: Int, times q: Matrix<Scalar>)
+    -> Matrix<Scalar>
+  {
+    let others = matrices.indices.filter { $0 != k }
+    precondition(
+      q.rows == others.reduce(1) { $0 * matrices[$1].columns },
+      "Tucker kronecker: Q \(q.shape) for factors \(matrices.map(\.shape)) without mode \(k)")
+    var x = Tensor(reshaping: q, dimensions: others.map { matrices[$0].columns } + [q.columns])
+    for (position, j) in others.enumerated() { x = x.modeProduct(matrices[j], mode: position) }
+    return x.matrix(rows: others.reduce(1) { $0 * matrices[$1].rows })
+  }
+
   /// What a truncation kept and dropped.
   public struct Truncation: Sendable {
     /// The truncated tensor (core of the kept ranks, factors `Û_k·P_k`).
