@@ -136,7 +136,7 @@ EXP_MNIST   := mnist
 endif
 
 .PHONY: experiments exp-prep
-experiments: table-fc table-lenet table-fixed table-compress timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
+experiments: table-fc table-lenet table-tucker table-fixed table-compress timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
 
 exp-prep: release
 	@mkdir -p $(EXP_RESULTS) $(EXP_FIGURES)
@@ -195,6 +195,27 @@ table-lenet: exp-prep $(EXP_MNIST) ## dense and rank-adaptive LeNet5 on MNIST ov
 	  --update-doc $(EXP_DOC) --marker $(LENET_MARKER)
 	$(DLRT_RELEASE) plot $(LENET_DIR)/dense-seed*.json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json) \
 	  --out-dir $(EXP_FIGURES) --name $(LENET_MARKER)
+
+# LeNet5 with Tucker convolutions (TDLRT: each 4-way kernel a Tucker tensor, ranks adapted per
+# mode) beside the matrix format of table-lenet, same settings and seeds; matrix runs already in
+# LENET_DIR are reused.
+TUCKER_TAUS   ?= $(if $(QUICK),0.15,0.11 0.2 0.3)
+TUCKER_DIR    ?= $(EXP_RESULTS)/table-tucker
+TUCKER_MARKER ?= table-tucker
+
+.PHONY: table-tucker
+table-tucker: exp-prep $(EXP_MNIST) ## LeNet5 with Tucker vs matrix low-rank convolutions over τ; table in Docs/Experiments.md
+	@mkdir -p $(TUCKER_DIR) $(LENET_DIR)
+	@for seed in $(LENET_SEEDS); do \
+	  for tau in $(TUCKER_TAUS); do \
+	    test -f $(LENET_DIR)/adaptive-tau$$tau-seed$$seed.json || \
+	      $(LENET_TRAIN) --mode adaptive --tau $$tau --seed $$seed --out $(LENET_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
+	    $(LENET_TRAIN) --mode adaptive --tau $$tau --seed $$seed --convolutions tucker \
+	      --out $(TUCKER_DIR)/tucker-tau$$tau-seed$$seed || exit 1; \
+	  done; \
+	done
+	$(DLRT_RELEASE) summarize $(foreach t,$(TUCKER_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json $(TUCKER_DIR)/tucker-tau$(t)-seed*.json) \
+	  --update-doc $(EXP_DOC) --marker $(TUCKER_MARKER)
 
 # Fixed-rank DLRT against "vanilla" factorised layers W = A·Bᵀ trained by the same optimizer on
 # A and B, from the same initial weights, with a dense baseline (784-500×4-10, batch 256).
