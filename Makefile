@@ -141,8 +141,8 @@ experiments: table-fc table-lenet table-tucker table-fixed table-compress timing
 exp-prep: release
 	@mkdir -p $(EXP_RESULTS) $(EXP_FIGURES)
 	@if [ "$(QUICK)" = 1 ]; then \
-	  [ -f $(EXP_DOC) ] || cp Docs/Experiments.md $(EXP_DOC); \
-	  [ -f $(ODE_DOC) ] || cp Docs/Integrators.md $(ODE_DOC); \
+	  [ $(EXP_DOC) -nt Docs/Experiments.md ] || cp Docs/Experiments.md $(EXP_DOC); \
+	  [ $(ODE_DOC) -nt Docs/Integrators.md ] || cp Docs/Integrators.md $(ODE_DOC); \
 	  echo "QUICK=1: $(if $(findstring synthetic,$(EXP_DATA)),generated data (no data/mnist),MNIST subset), results in $(EXP_RESULTS)"; fi
 
 # The DLRT paper's fully-connected MNIST experiment (784-500-500-500-500-10, Adam 1e-3, batch 256).
