@@ -78,7 +78,7 @@ struct Summarize: ParsableCommand {
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
       table +=
-        "| \(c.mode.rawValue) | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
+        "| \(c.mode.rawValue)\(c.convolutions == .tucker && c.mode != .dense ? " (Tucker conv.)" : "") | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
         + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
         + "\(rankText(ranks, tuckerRanks, separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "
