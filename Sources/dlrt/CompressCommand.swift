@@ -15,6 +15,8 @@ struct CompressRecord: Codable {
   /// Right after truncating every hidden weight by SVD at τ.
   var truncatedAccuracy: Double
   var truncatedRanks: [Int]
+  /// Multilinear ranks of Tucker convolutions after the truncation (absent without them).
+  var truncatedTuckerRanks: [[Int]]? = nil
   /// After `adaptiveEpochs` epochs of rank-adaptive DLRT (nil when 0).
   var adaptiveEpochs: Int
   var adaptiveAccuracy: Double?
@@ -25,6 +27,8 @@ struct CompressRecord: Codable {
   /// The final network.
   var finalAccuracy: Double
   var finalRanks: [Int]
+  /// Multilinear ranks of Tucker convolutions at the end (absent without them).
+  var finalTuckerRanks: [[Int]]? = nil
   var parameters: ParameterCounts
   var threads: Int
   var machine: String
@@ -137,12 +141,13 @@ struct Compress: ParsableCommand {
     var trainer = try Trainer<Float>(configuration: c, network: network, state: state)
     let truncatedAccuracy = trainer.accuracy(features: test.images, labels: test.labels)
     let truncatedRanks = trainer.state.ranks
+    let truncatedTuckerRanks = trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks
     print(
       String(
         format:
           "%@: test accuracy %.2f%%, %d parameters; truncated at τ=%g: ranks %@, test accuracy %.2f%%, compression %.1f%%",
         model, 100 * originalAccuracy, original.parameterCounts.evaluation, tau,
-        "\(truncatedRanks)", 100 * truncatedAccuracy, 100 * trainer.parameterCounts.evaluationCompression))
+        rankText(truncatedRanks, truncatedTuckerRanks, separator: ", "), 100 * truncatedAccuracy, 100 * trainer.parameterCounts.evaluationCompression))
 
     func phase(_ mode: TrainingConfiguration.Mode, epochs: Int, suffix: String) throws -> Double? {
       guard epochs > 0 else { return nil }
@@ -166,15 +171,16 @@ struct Compress: ParsableCommand {
       String(
         format:
           "compressed: test accuracy %.2f%% (%.2f%% before), ranks %@, %d parameters at evaluation (compression %.1f%%)",
-        100 * finalAccuracy, 100 * originalAccuracy, "\(trainer.state.ranks)", counts.evaluation,
+        100 * finalAccuracy, 100 * originalAccuracy, trainer.state.rankDescription, counts.evaluation,
         100 * counts.evaluationCompression))
     let record = CompressRecord(
       model: model, dataset: data.dataset.rawValue, tau: tau, maxRank: c.maxRank,
       originalAccuracy: originalAccuracy,
       originalParameters: original.parameterCounts.evaluation, truncatedAccuracy: truncatedAccuracy,
-      truncatedRanks: truncatedRanks, adaptiveEpochs: epochs, adaptiveAccuracy: adaptiveAccuracy,
+      truncatedRanks: truncatedRanks, truncatedTuckerRanks: truncatedTuckerRanks, adaptiveEpochs: epochs, adaptiveAccuracy: adaptiveAccuracy,
       adaptiveRanks: adaptiveRanks, finetuneEpochs: finetuneEpochs, finetuneAccuracy: finetuneAccuracy,
-      finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks, parameters: counts, threads: threads,
+      finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks,
+      finalTuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts, threads: threads,
       machine: machineDescription())
     if let out {
       try ResultFiles.writeJSON(record, to: out + ".json")
@@ -198,9 +204,9 @@ struct Compress: ParsableCommand {
     text += "|--:|--:|--:|---|--:|--:|--:|--:|---|--:|\n"
     for r in records.sorted(by: { $0.tau < $1.tau }) {
       text +=
-        "| \(r.tau) | \(pct(r.originalAccuracy)) | \(pct(r.truncatedAccuracy)) | \(ranks(r.truncatedRanks)) | "
+        "| \(r.tau) | \(pct(r.originalAccuracy)) | \(pct(r.truncatedAccuracy)) | \(rankText(r.truncatedRanks, r.truncatedTuckerRanks, separator: ", ")) | "
         + "\(pct(r.adaptiveAccuracy)) | \(r.adaptiveEpochs) | \(pct(r.finetuneAccuracy)) | \(r.finetuneEpochs) | "
-        + "\(ranks(r.finalRanks)) | \(String(format: "%.1f", 100 * r.parameters.evaluationCompression))% |\n"
+        + "\(rankText(r.finalRanks, r.finalTuckerRanks, separator: ", ")) | \(String(format: "%.1f", 100 * r.parameters.evaluationCompression))% |\n"
     }
     return text
   }

@@ -25,7 +25,7 @@ struct Evaluate: ParsableCommand {
     let accuracy = trainer.accuracy(features: test.images, labels: test.labels)
     let counts = trainer.parameterCounts
     print(
-      "model \(model): \(checkpoint.configuration.architecture), mode \(checkpoint.configuration.mode.rawValue), ranks \(state.ranks), \(checkpoint.epochs) epochs"
+      "model \(model): \(checkpoint.configuration.architecture), mode \(checkpoint.configuration.mode.rawValue), ranks \(state.rankDescription), \(checkpoint.epochs) epochs"
     )
     print(
       String(format: "test accuracy %.2f%%", 100 * accuracy)

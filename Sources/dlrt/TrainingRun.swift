@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import LowRankIntegrators
 import LowRankNN
 import MatrixManifold
 
@@ -192,6 +193,11 @@ func rankText(_ ranks: [Int], _ tuckerRanks: [[Int]]?, separator: String) -> Str
   let tucker = (tuckerRanks ?? []).map { $0.map(String.init).joined(separator: "x") }
   let all = tucker + ranks.map(String.init)
   return all.isEmpty ? "-" : all.joined(separator: separator)
+}
+
+extension LowRankState {
+  /// The ranks for printing, as ``rankText(_:_:separator:)`` gives them.
+  var rankDescription: String { rankText(ranks, tuckers.isEmpty ? nil : tuckerRanks, separator: ", ") }
 }
 
 /// CPU model and core count, for result files.

@@ -77,7 +77,10 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// convolutions and the 800→500 layer are low-rank with start ranks capped by their kernel
   /// matrices (20×25, 50×500), it learns the generated data (≥ 85% after 4 epochs of 600
   /// samples, chance 10%), and `evaluate` reproduces the checkpoint's accuracy.
-  @Test func lenet5TrainsAndReloads() throws {
+  /// The same with Tucker convolutions: the kernels' multilinear ranks are stored beside the
+  /// 800→500 layer's rank, each within its mode's size.
+  @Test(arguments: [ConvolutionFormat.matrix, .tucker])
+  func lenet5TrainsAndReloads(convolutions: ConvolutionFormat) throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
@@ -86,7 +89,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     var command = try DLRT.parseAsRoot([
       "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "lenet5", "--start-rank", "40",
       "--max-rank", "60", "--tau", "0.1", "--batch", "50", "--optimizer", "adam", "--lr", "0.003", "--epochs",
-      "4", "--threads", "1", "--quiet", "--out", out, "--save", model,
+      "4", "--threads", "1", "--quiet", "--out", out, "--save", model, "--convolutions", convolutions.rawValue,
     ])
     try command.run()
     let json = try String(contentsOfFile: out + ".json", encoding: .utf8)
@@ -95,7 +98,19 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     #expect(record.configuration.architecture == .lenet5)
     let last = try #require(record.epochs.last)
     #expect(last.testAccuracy >= 0.85, "test accuracy \(last.testAccuracy)")
-    #expect(last.ranks.count == 3 && last.ranks[0] <= 20 && last.ranks[1] <= 40 && last.ranks[2] <= 60)
+    switch convolutions {
+    case .matrix:
+      #expect(last.ranks.count == 3 && last.ranks[0] <= 20 && last.ranks[1] <= 40 && last.ranks[2] <= 60)
+      #expect(last.tuckerRanks == nil)
+    case .tucker:
+      #expect(last.ranks.count == 1 && last.ranks[0] <= 60)
+      let tucker = try #require(last.tuckerRanks)
+      #expect(tucker.count == 2)
+      for (ranks, bounds) in zip(tucker, [[20, 1, 5, 5], [40, 20, 5, 5]]) {
+        #expect(zip(ranks, bounds).allSatisfy { $0 >= 1 && $0 <= $1 }, "ranks \(ranks)")
+      }
+      #expect(record.configuration.convolutions == .tucker)
+    }
     #expect(last.parameters.full == 20 * 25 + 50 * 500 + 500 * 800 + 10 * 500)
 
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
