@@ -147,7 +147,8 @@ struct Compress: ParsableCommand {
         format:
           "%@: test accuracy %.2f%%, %d parameters; truncated at τ=%g: ranks %@, test accuracy %.2f%%, compression %.1f%%",
         model, 100 * originalAccuracy, original.parameterCounts.evaluation, tau,
-        rankText(truncatedRanks, truncatedTuckerRanks, separator: ", "), 100 * truncatedAccuracy, 100 * trainer.parameterCounts.evaluationCompression))
+        rankText(truncatedRanks, truncatedTuckerRanks, separator: ", "), 100 * truncatedAccuracy,
+        100 * trainer.parameterCounts.evaluationCompression))
 
     func phase(_ mode: TrainingConfiguration.Mode, epochs: Int, suffix: String) throws -> Double? {
       guard epochs > 0 else { return nil }
@@ -177,10 +178,12 @@ struct Compress: ParsableCommand {
       model: model, dataset: data.dataset.rawValue, tau: tau, maxRank: c.maxRank,
       originalAccuracy: originalAccuracy,
       originalParameters: original.parameterCounts.evaluation, truncatedAccuracy: truncatedAccuracy,
-      truncatedRanks: truncatedRanks, truncatedTuckerRanks: truncatedTuckerRanks, adaptiveEpochs: epochs, adaptiveAccuracy: adaptiveAccuracy,
+      truncatedRanks: truncatedRanks, truncatedTuckerRanks: truncatedTuckerRanks, adaptiveEpochs: epochs,
+      adaptiveAccuracy: adaptiveAccuracy,
       adaptiveRanks: adaptiveRanks, finetuneEpochs: finetuneEpochs, finetuneAccuracy: finetuneAccuracy,
       finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks,
-      finalTuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts, threads: threads,
+      finalTuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
+      threads: threads,
       machine: machineDescription())
     if let out {
       try ResultFiles.writeJSON(record, to: out + ".json")

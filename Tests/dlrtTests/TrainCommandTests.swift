@@ -89,7 +89,8 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     var command = try DLRT.parseAsRoot([
       "train", "--dataset", "fashion-mnist", "--data-dir", dir.path, "--arch", "lenet5", "--start-rank", "40",
       "--max-rank", "60", "--tau", "0.1", "--batch", "50", "--optimizer", "adam", "--lr", "0.003", "--epochs",
-      "4", "--threads", "1", "--quiet", "--out", out, "--save", model, "--convolutions", convolutions.rawValue,
+      "4", "--threads", "1", "--quiet", "--out", out, "--save", model, "--convolutions",
+      convolutions.rawValue,
     ])
     try command.run()
     let json = try String(contentsOfFile: out + ".json", encoding: .utf8)
