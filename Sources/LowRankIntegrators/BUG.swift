@@ -37,7 +37,7 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
 ///
 /// Tucker blocks of the state are evolved by the Tucker version of the same steps (one K-step
 /// per mode, a Galerkin step of the core; see `TuckerSteps`), also augmented and then truncated
-/// by HOSVD with the same policy per mode (``TuckerTensor/truncate(core:factors:policy:)``).
+/// by HOSVD with the same policy per mode (`TuckerTensor.truncate(core:factors:policy:)`).
 ///
 /// Like ``BUG`` but the new bases are augmented with the old ones: Û is an orthonormal basis of
 /// `[U₀, K₁]` and V̂ of `[V₀, L₁]` (rank ≤ 2r, `Matrix.augmentedBasis(with:)`),

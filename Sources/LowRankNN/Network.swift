@@ -29,7 +29,7 @@ import MatrixManifold
 /// the forward pass computes `A·(BᵀX)` and the backward pass `δ·(VᵀX)ᵀ`, `X·(Uᵀδ)ᵀ` and
 /// `B·(Aᵀδ)`, all `O(columns·(rows + cols of W)·r)`.
 public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
-  /// How ``init(architecture:mode:activation:)`` builds layers.
+  /// How ``init(architecture:mode:activation:convolutions:)`` builds layers.
   public enum Mode: Sendable, Hashable {
     /// Every layer dense.
     case dense
