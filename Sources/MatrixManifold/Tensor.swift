@@ -67,18 +67,12 @@ public struct Tensor<Scalar: BLASScalar>: Sendable, Equatable {
   /// Bader, "Tensor decompositions and applications", SIAM Review 51, 2009).
   /// - Complexity: `O(count)`, a copy.
   public func unfolding(mode k: Int) -> Matrix<Scalar> {
-    let (left, n, _) = split(mode: k)
+    let n = dimensions[k]
     var result = Matrix<Scalar>(rows: n, columns: n == 0 ? 0 : count / n)
+    let position = unfoldingPositions(mode: k)
     result.withUnsafeMutableBufferPointer { out in
       elements.withUnsafeBufferPointer { x in
-        // Linear index p = a + left·(i + n·b) with a the modes before k and b those after;
-        // the unfolding's column is a + left·b.
-        for p in 0..<x.count {
-          let a = p % left
-          let rest = p / left
-          let (i, b) = (rest % n, rest / n)
-          out[i + n * (a + left * b)] = x[p]
-        }
+        for p in 0..<x.count { out[position[p]] = x[p] }
       }
     }
     return result
@@ -87,19 +81,27 @@ public struct Tensor<Scalar: BLASScalar>: Sendable, Equatable {
   /// The tensor whose mode-k unfolding is `matrix` (the inverse of ``unfolding(mode:)``).
   public init(folding matrix: Matrix<Scalar>, mode k: Int, dimensions: [Int]) {
     self.init(dimensions: dimensions)
-    let (left, n, _) = split(mode: k)
     precondition(
-      matrix.rows == n && matrix.rows * matrix.columns == count,
+      matrix.rows == dimensions[k] && matrix.rows * matrix.columns == count,
       "Tensor(folding:): a \(matrix.shape) matrix is not a mode-\(k) unfolding of \(dimensions)")
+    let position = unfoldingPositions(mode: k)
     matrix.withUnsafeBufferPointer { m in
       elements.withUnsafeMutableBufferPointer { x in
-        for p in 0..<x.count {
-          let a = p % left
-          let rest = p / left
-          let (i, b) = (rest % n, rest / n)
-          x[p] = m[i + n * (a + left * b)]
-        }
+        for p in 0..<x.count { x[p] = m[position[p]] }
       }
+    }
+  }
+
+  /// For each entry (linear index p), its position in the mode-k unfolding: with
+  /// `p = a + left·(i + n_k·b)`, a numbering the modes before k and b those after, the entry goes
+  /// to row i and column `a + left·b`.
+  private func unfoldingPositions(mode k: Int) -> [Int] {
+    let (left, n, _) = split(mode: k)
+    return (0..<count).map { p in
+      let a = p % left
+      let rest = p / left
+      let (i, b) = (rest % n, rest / n)
+      return i + n * (a + left * b)
     }
   }
 

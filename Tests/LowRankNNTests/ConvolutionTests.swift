@@ -182,15 +182,7 @@ struct ConvolutionTests {
     }
     var dense = Network<Double>(layers: layers(.dense))
     var lowRank = Network<Double>(layers: layers(.lowRank(rank: 12)))
-    let weights = dense.weightedLayers.map {
-      Matrix<Double>.uniform(
-        rows: dense.layers[$0].weightShape!.rows, columns: dense.layers[$0].weightShape!.columns,
-        in: -0.5...0.5,
-        using: &g)
-    }
-    let biases = dense.weightedLayers.map {
-      Matrix<Double>.uniform(rows: dense.layers[$0].weightShape!.rows, columns: 1, in: -0.5...0.5, using: &g)
-    }
+    let (weights, biases) = randomParameters(dense, using: &g)
     let denseState = try dense.state(weights: weights, biases: biases)
     let lowRankState = try lowRank.state(weights: weights, biases: biases)
     #expect(lowRankState.ranks == [12])

@@ -188,6 +188,21 @@ func randomBatch(inputs: Int, classes: Int, batch: Int, using generator: inout S
   return (x, labels)
 }
 
+/// Dense weights and biases for every weighted layer of `network`, entries uniform in
+/// [−0.5, 0.5] (for states built by `Network.state(weights:biases:)`).
+func randomParameters(_ network: Network<Double>, using generator: inout SplitMix64)
+  -> (weights: [Matrix<Double>], biases: [Matrix<Double>])
+{
+  let shapes = network.weightedLayers.map { network.layers[$0].weightShape! }
+  let weights = shapes.map {
+    Matrix<Double>.uniform(rows: $0.rows, columns: $0.columns, in: -0.5...0.5, using: &generator)
+  }
+  let biases = shapes.map {
+    Matrix<Double>.uniform(rows: $0.rows, columns: 1, in: -0.5...0.5, using: &generator)
+  }
+  return (weights, biases)
+}
+
 /// One evaluation at `state` with bases U, V of each block (A = U·S, B = V) and dense rates.
 func evaluateAtState(_ network: inout Network<Double>, _ state: LowRankState<Double>) throws
   -> FieldEvaluation<Double>

@@ -44,14 +44,7 @@ struct TuckerConvolutionTests {
     var dense = Network<Double>(layers: layers(.dense))
     var tucker = Network<Double>(layers: layers(.tucker(ranks: [4, 3, 3, 2])))
     #expect(tucker.tuckerLayers == [1] && tucker.lowRankLayers.isEmpty && tucker.denseLayers == [0, 3])
-    let weights = dense.weightedLayers.map {
-      Matrix<Double>.uniform(
-        rows: dense.layers[$0].weightShape!.rows, columns: dense.layers[$0].weightShape!.columns,
-        in: -0.5...0.5, using: &g)
-    }
-    let biases = dense.weightedLayers.map {
-      Matrix<Double>.uniform(rows: dense.layers[$0].weightShape!.rows, columns: 1, in: -0.5...0.5, using: &g)
-    }
+    let (weights, biases) = randomParameters(dense, using: &g)
     let denseState = try dense.state(weights: weights, biases: biases)
     let tuckerState = try tucker.state(weights: weights, biases: biases)
     #expect(tuckerState.tuckerRanks == [[4, 3, 3, 2]])
