@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import LowRankNN
+import MatrixManifold
 import Testing
 
 @testable import dlrt
@@ -132,6 +133,60 @@ import Testing
     #expect(SVGPlot.niceStep(40) == 10)
     let fit = Timing.linearFit([(1, 5), (2, 7), (4, 11), (8, 19)])
     #expect(abs(fit.a - 3) < 1e-12 && abs(fit.b - 2) < 1e-12 && abs(fit.r2 - 1) < 1e-12)
+  }
+
+  /// Compressing a dense LeNet5 into Tucker convolutions: each kernel's ranks are those of an
+  /// independent SVD of each of its unfoldings at τ (reduced where a rank exceeds the product of
+  /// the others); τ = 0 keeps the accuracy; the Tucker ranks reach the record and the checkpoint.
+  @Test func compressIntoTuckerConvolutions() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = { (name: String) in dir.appendingPathComponent(name).path }
+    try train(
+      path("dense"),
+      [
+        "--arch", "lenet5", "--mode", "dense", "--optimizer", "sgd", "--lr", "0.05", "--save",
+        path("dense.dlrt"),
+      ])
+    let (network, state) = try Checkpoint.read(from: URL(fileURLWithPath: path("dense.dlrt"))).restore()
+    let tau = 0.3
+    var compress = try DLRT.parseAsRoot([
+      "compress", "--dataset", "synthetic", "--train-samples", "300", "--model", path("dense.dlrt"), "--tau",
+      "\(tau)", "--epochs", "1", "--finetune-epochs", "0", "--threads", "1", "--quiet", "--out", path("t"),
+      "--save", path("t.dlrt"), "--convolutions", "tucker",
+    ])
+    try compress.run()
+    let record = try ResultFiles.read(CompressRecord.self, from: path("t.json"), expected: "compress")
+    let kernels = [0, 2].map { l in
+      Tensor(
+        reshaping: network.weights(of: state)[network.weightedLayers.firstIndex(of: l)!],
+        dimensions: network.layers[l].kernelDimensions!)
+    }
+    let expected = try kernels.map { kernel -> [Int] in
+      var ranks = try (0..<4).map { k -> Int in
+        let sigma = try kernel.unfolding(mode: k).singularValues().map(Double.init)
+        let total = sigma.reduce(0) { $0 + $1 * $1 }
+        return (1...sigma.count).first { r in sigma[r...].reduce(0) { $0 + $1 * $1 } <= tau * tau * total }!
+      }
+      while let k = ranks.indices.first(where: { ranks[$0] * ranks[$0] > ranks.reduce(1, *) }) {
+        ranks[k] = ranks.reduce(1, *) / ranks[k]
+      }
+      return ranks
+    }
+    #expect(record.truncatedTuckerRanks == expected)
+    #expect(record.truncatedRanks.count == 1 && record.finalTuckerRanks?.count == 2)
+    let saved = try Checkpoint.read(from: URL(fileURLWithPath: path("t.dlrt")))
+    #expect(saved.configuration.convolutions == .tucker && saved.tuckers?.count == 2)
+    #expect(try saved.restore().state.tuckerRanks == record.finalTuckerRanks)
+
+    var lossless = try DLRT.parseAsRoot([
+      "compress", "--dataset", "synthetic", "--model", path("dense.dlrt"), "--tau", "0", "--epochs", "0",
+      "--finetune-epochs", "0", "--threads", "1", "--out", path("lossless"), "--convolutions", "tucker",
+    ])
+    try lossless.run()
+    let exact = try ResultFiles.read(CompressRecord.self, from: path("lossless.json"), expected: "compress")
+    #expect(exact.truncatedTuckerRanks == [[20, 1, 5, 5], [50, 20, 5, 5]])
+    #expect(abs(exact.truncatedAccuracy - exact.originalAccuracy) <= 1.0 / 2000)
   }
 
   /// Compressing a dense model: the truncated ranks are those of an independent SVD of each
