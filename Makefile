@@ -7,7 +7,7 @@ RELEASE_BIN   = $(shell $(SWIFT) build -c release --show-bin-path)
 .PHONY: help deps build test bench format lint
 
 help: ## list the targets
-	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{ printf "  %-20s %s\n", $$1, $$2 }'
 
 deps: ## install the Debian packages the build needs (only those missing)
 	@dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1 || { \
@@ -92,8 +92,9 @@ TORCH_THREADS   ?= 2
 TORCH_ARGS      ?=
 TORCH_DLRT_ARGS ?=
 
-.PHONY: bench-torch
-bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .venv-torch); results/torch-*.json
+# torch-venv: MNIST present, and $(TORCH_VENV) with torch and numpy (created on first use).
+.PHONY: torch-venv bench-torch
+torch-venv:
 	@test -f data/mnist/train-images.idx3-ubyte || { echo "data/mnist is missing: run \`make data\` first"; exit 1; }
 	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV) || { \
 	  echo "python3 -m venv failed (Debian: apt-get install python3-venv)"; exit 1; }
@@ -101,6 +102,8 @@ bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .v
 	  echo "installing torch and numpy into $(TORCH_VENV) (PyPI; several GB)"; \
 	  $(TORCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch numpy; }
 	@mkdir -p results
+
+bench-torch: torch-venv ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .venv-torch); results/torch-*.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/dense_mlp.py --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) \
 	  --json results/torch-dense.json $(TORCH_ARGS)
 	$(TORCH_VENV)/bin/python Benchmarks/torch/dlrt_reference.py --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) \
@@ -110,6 +113,13 @@ bench-torch: ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from PyPI in .v
 bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
 	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare
+
+# LeNet5 as `make table-lenet` trains it (batch 128, SGD 0.05; DLRT τ 0.1, start rank 150, max
+# rank 250, i.e. ranks 20, 50, 150) beside a dense PyTorch LeNet5 (Benchmarks/torch/lenet5.py).
+.PHONY: bench-compare-lenet
+bench-compare-lenet: release torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
+	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) \
+	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet
 
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into

@@ -19,10 +19,12 @@ import mnist
 LAYER_SIZES = [784, 500, 500, 500, 500, 10]
 
 
-def add_common_args(parser: argparse.ArgumentParser) -> None:
+def add_common_args(parser: argparse.ArgumentParser, batch: int = 256, lr: float = 0.01) -> None:
+    """The flags every script takes; `batch` and `lr` are the script's defaults (the MLP's 256 and
+    0.01 unless given)."""
     parser.add_argument("--epochs", type=int, default=1, help="epochs to train (default 1)")
-    parser.add_argument("--batch", type=int, default=256, help="mini-batch size (default 256)")
-    parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
+    parser.add_argument("--batch", type=int, default=batch, help=f"mini-batch size (default {batch})")
+    parser.add_argument("--lr", type=float, default=lr, help=f"SGD learning rate (default {lr})")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     parser.add_argument("--max-batches", type=int, default=None,
                         help="stop each epoch after this many batches (quick timing of a fraction)")

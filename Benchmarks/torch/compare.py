@@ -1,14 +1,24 @@
 """Training speed of dlrt against PyTorch on the same work, measured in one run.
 
-Runs, one after another with the same threads, batch, learning rate, data and epochs:
+--arch mlp (default), 784-500-500-500-500-10, batch 256, lr 0.01. Runs, one after another with
+the same threads, batch, learning rate, data and epochs:
   ours dense      dlrt train --mode dense     (SGD)
   ours DLRT       dlrt train --mode adaptive  (SGD, τ, start rank, max rank)
   torch dense     Benchmarks/torch/dense_mlp.py
   torch DLRT      Benchmarks/torch/dlrt_reference.py (three passes per batch, as the reference)
 and prints a Markdown table of seconds per epoch, samples/s and the ratios the project tracks:
 ours dense / torch dense (goal ≤ 0.9), ours DLRT / torch dense (goal ≤ 1/3) and ours DLRT /
-torch DLRT (goal ≤ 1/10). Usage (from the repository root, after `make bench-torch` created the
-virtualenv): `make bench-compare`.
+torch DLRT (goal ≤ 1/10). Writes <out>.json (default results/compare).
+
+--arch lenet5, the DLRT paper's LeNet5 (`dlrt train --arch lenet5`), batch 128, lr 0.05. Runs
+  ours dense      dlrt train --arch lenet5 --mode dense     (SGD)
+  ours DLRT       dlrt train --arch lenet5 --mode adaptive  (SGD, τ, start rank, max rank)
+  torch dense     Benchmarks/torch/lenet5.py
+(there is no PyTorch LeNet5 DLRT) and prints the ratios ours DLRT / torch dense (goal ≤ 1) and
+ours dense / torch dense (no goal). Writes <out>.json (default results/compare-lenet).
+
+Usage (from the repository root, with a virtualenv holding torch): `make bench-compare` or
+`make bench-compare-lenet`.
 """
 import argparse
 import json
@@ -16,6 +26,23 @@ import os
 import subprocess
 import sys
 import time
+
+
+# What each --arch runs: our architecture flags, the PyTorch scripts, the defaults, and the ratios
+# of epoch times the project tracks (name, numerator, denominator, goal or None).
+ARCHS = {
+    "mlp": {
+        "label": "", "ours": [], "batch": 256, "lr": 0.01, "out": "results/compare",
+        "torch": {"torch dense": "dense_mlp.py", "torch DLRT": "dlrt_reference.py"},
+        "ratios": [("ours dense", "torch dense", 0.9), ("ours DLRT", "torch dense", 1 / 3),
+                   ("ours DLRT", "torch DLRT", 1 / 10)],
+    },
+    "lenet5": {
+        "label": "LeNet5, ", "ours": ["--arch", "lenet5"], "batch": 128, "lr": 0.05, "out": "results/compare-lenet",
+        "torch": {"torch dense": "lenet5.py"},
+        "ratios": [("ours DLRT", "torch dense", 1.0), ("ours dense", "torch dense", None)],
+    },
+}
 
 
 def run(command: list[str]) -> None:
@@ -27,28 +54,39 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dlrt", required=True, help="path of the release dlrt binary")
     p.add_argument("--python", default=sys.executable, help="python with torch")
+    p.add_argument("--arch", choices=sorted(ARCHS), default="mlp", help="network (default mlp)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--batch", type=int, default=None, help="default 256 (mlp), 128 (lenet5)")
+    p.add_argument("--lr", type=float, default=None, help="default 0.01 (mlp), 0.05 (lenet5)")
     p.add_argument("--tau", type=float, default=0.1)
     p.add_argument("--start-rank", type=int, default=150)
     p.add_argument("--max-rank", type=int, default=250)
-    p.add_argument("--out", default="results/compare")
+    p.add_argument("--out", default=None, help="prefix of the result files (default results/compare, "
+                   "results/compare-lenet)")
     a = p.parse_args()
+    spec = ARCHS[a.arch]
+    a.batch = spec["batch"] if a.batch is None else a.batch
+    a.lr = spec["lr"] if a.lr is None else a.lr
+    a.out = spec["out"] if a.out is None else a.out
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
-    common = ["--epochs", str(a.epochs), "--threads", str(a.threads), "--lr", str(a.lr)]
+    common = ["--epochs", str(a.epochs), "--threads", str(a.threads), "--batch", str(a.batch), "--lr", str(a.lr)]
     low_rank = ["--tau", str(a.tau), "--start-rank", str(a.start_rank), "--max-rank", str(a.max_rank)]
     here = os.path.dirname(os.path.abspath(__file__))
+    ours_train = [a.dlrt, "train", *spec["ours"]]
     runs = {
-        "ours dense": [a.dlrt, "train", "--mode", "dense", "--optimizer", "sgd", "--quiet", *common, "--out", a.out + "-ours-dense"],
-        "ours DLRT": [a.dlrt, "train", "--mode", "adaptive", "--optimizer", "sgd", "--quiet", *common, *low_rank,
+        "ours dense": [*ours_train, "--mode", "dense", "--optimizer", "sgd", "--quiet", *common,
+                       "--out", a.out + "-ours-dense"],
+        "ours DLRT": [*ours_train, "--mode", "adaptive", "--optimizer", "sgd", "--quiet", *common, *low_rank,
                       "--out", a.out + "-ours-dlrt"],
-        "torch dense": [a.python, os.path.join(here, "dense_mlp.py"), *common, "--json", a.out + "-torch-dense.json"],
-        "torch DLRT": [a.python, os.path.join(here, "dlrt_reference.py"), *common, *low_rank,
-                       "--json", a.out + "-torch-dlrt.json"],
     }
+    for name, script in spec["torch"].items():
+        runs[name] = [a.python, os.path.join(here, script), *common, *(low_rank if "DLRT" in name else []),
+                      "--json", a.out + "-" + name.replace(" ", "-").lower() + ".json"]
+    load_start = os.getloadavg()[0]
     for command in runs.values():
         run(command)
+    load_end = os.getloadavg()[0]
 
     def ours(path: str) -> dict:
         with open(path) as f:
@@ -62,28 +100,26 @@ def main() -> None:
         return {"seconds": e["seconds"], "samples_per_s": e["samples_per_s"], "accuracy": e["test_accuracy"],
                 "ranks": e.get("ranks", [])}
 
-    r = {
-        "ours dense": ours(a.out + "-ours-dense.json"), "ours DLRT": ours(a.out + "-ours-dlrt.json"),
-        "torch dense": torch(a.out + "-torch-dense.json"), "torch DLRT": torch(a.out + "-torch-dlrt.json"),
-    }
-    print(f"\nlast epoch of {a.epochs}; batch 256, SGD lr {a.lr}, {a.threads} threads, τ = {a.tau}, "
-          f"start rank {a.start_rank}, max rank {a.max_rank}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-          f"load average {os.getloadavg()[0]:.2f}\n")
+    r = {name: (ours(command[-1] + ".json") if name.startswith("ours") else torch(command[-1]))
+         for name, command in runs.items()}
+    print(f"\nlast epoch of {a.epochs}; {spec['label']}batch {a.batch}, SGD lr {a.lr}, {a.threads} threads, "
+          f"τ = {a.tau}, start rank {a.start_rank}, max rank {a.max_rank}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_start:.2f} before, "
+          f"{load_end:.2f} after\n")
     print("| run | s/epoch | samples/s | test accuracy | ranks |")
     print("|---|--:|--:|--:|---|")
     for name, v in r.items():
         print(f"| {name} | {v['seconds']:.2f} | {v['samples_per_s']:.0f} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
-    ratios = [
-        ("ours dense / torch dense", r["ours dense"]["seconds"] / r["torch dense"]["seconds"], 0.9),
-        ("ours DLRT / torch dense", r["ours DLRT"]["seconds"] / r["torch dense"]["seconds"], 1 / 3),
-        ("ours DLRT / torch DLRT", r["ours DLRT"]["seconds"] / r["torch DLRT"]["seconds"], 1 / 10),
-    ]
+    ratios = [(f"{top} / {bottom}", r[top]["seconds"] / r[bottom]["seconds"], goal)
+              for top, bottom, goal in spec["ratios"]]
     print("\n| ratio of epoch times | measured | goal |")
     print("|---|--:|--:|")
     for name, value, goal in ratios:
-        print(f"| {name} | {value:.3f} | ≤ {goal:.3f} {'(met)' if value <= goal else '(not met)'} |")
+        verdict = "-" if goal is None else f"≤ {goal:.3f} {'(met)' if value <= goal else '(not met)'}"
+        print(f"| {name} | {value:.3f} | {verdict} |")
     with open(a.out + ".json", "w") as f:
-        json.dump({"runs": r, "ratios": {n: v for n, v, _ in ratios}, "configuration": vars(a)}, f, indent=2)
+        json.dump({"runs": r, "ratios": {n: v for n, v, _ in ratios}, "goals": {n: g for n, _, g in ratios},
+                   "loadavg": {"before": load_start, "after": load_end}, "configuration": vars(a)}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ extension Double: NetworkScalar {
   public static func reluBackward(
     _ delta: UnsafeMutableBufferPointer<Double>, output y: UnsafeBufferPointer<Double>
   ) {
-    reluBackwardKernel(delta, y)
+    reluBackwardKernel(delta, y) { d, y in d.replacing(with: 0, where: .!(y .> 0)) }
   }
 
   public static func tanh(_ y: UnsafeMutableBufferPointer<Double>) {

@@ -7,7 +7,7 @@ extension Float: NetworkScalar {
   public static func reluBackward(
     _ delta: UnsafeMutableBufferPointer<Float>, output y: UnsafeBufferPointer<Float>
   ) {
-    reluBackwardKernel(delta, y)
+    reluBackwardKernel(delta, y) { d, y in d.replacing(with: 0, where: .!(y .> 0)) }
   }
 
   public static func tanh(_ y: UnsafeMutableBufferPointer<Float>) {

@@ -351,4 +351,68 @@ struct ConvolutionTests {
       #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
     }
   }
+
+  /// The ReLU-backward and max-pooling kernels work eight lanes at a time or with selects instead
+  /// of branches; they must agree exactly with the direct loops they replace, on every length
+  /// (the tail after the last full block of eight), on ties (the first maximum wins) and on NaN
+  /// (a NaN output zeroes δ; in pooling a NaN wins and then stays).
+  @Test("ReLU backward and max pooling kernels against direct loops (ties, NaN, tails)")
+  func elementwiseKernels() {
+    func check<T: NetworkScalar>(_: T.Type) {
+      var g = testGenerator(67)
+      let pick: [T] = [0, 0, -0.0, 1, 2, -1, .nan, 0.5]
+      func draw() -> T { pick[Int(g.next() % UInt64(pick.count))] }
+      for count in 0...21 {
+        let y = (0..<count).map { _ in draw() }
+        let delta = (0..<count).map { _ in draw() + 3 }
+        var got = delta
+        got.withUnsafeMutableBufferPointer { d in y.withUnsafeBufferPointer { T.reluBackward(d, output: $0) }
+        }
+        let want = zip(delta, y).map { $1 > 0 ? $0 : 0 }
+        #expect(
+          zip(got, want).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(T.self) reluBackward, \(count)"
+        )
+      }
+      for pooling in [
+        MaxPooling(input: FeatureMaps(channels: 3, height: 6, width: 6), size: 2),
+        MaxPooling(input: FeatureMaps(channels: 2, height: 7, width: 5), size: 3, stride: 2),
+      ] {
+        let batch = 3
+        let x = (0..<pooling.input.count * batch).map { _ in draw() }
+        let outputs = pooling.output.count * batch
+        var (y, argmax) = ([T](repeating: 7, count: outputs), [Int](repeating: -1, count: outputs))
+        x.withUnsafeBufferPointer { xp in
+          y.withUnsafeMutableBufferPointer { yp in
+            argmax.withUnsafeMutableBufferPointer {
+              T.maxPool(xp, pooling, batch: batch, into: yp, argmax: $0)
+            }
+          }
+        }
+        // The direct loop: window in row-major order, strictly larger or NaN replaces a non-NaN.
+        let (input, output) = (pooling.input, pooling.output)
+        for n in 0..<batch {
+          for oy in 0..<output.height {
+            for ox in 0..<output.width {
+              for c in 0..<input.channels {
+                var best = -1
+                for i in 0..<pooling.size {
+                  for j in 0..<pooling.size {
+                    let k =
+                      n * input.count + c + input.channels
+                      * (ox * pooling.stride + j + input.width * (oy * pooling.stride + i))
+                    if best < 0 || (!(x[k] <= x[best]) && !x[best].isNaN) { best = k }
+                  }
+                }
+                let o = n * output.count + c + output.channels * (ox + output.width * oy)
+                #expect(argmax[o] == best, "\(T.self) \(pooling) output \(o)")
+                #expect(y[o] == x[best] || (y[o].isNaN && x[best].isNaN), "\(T.self) \(pooling) output \(o)")
+              }
+            }
+          }
+        }
+      }
+    }
+    check(Float.self)
+    check(Double.self)
+  }
 }

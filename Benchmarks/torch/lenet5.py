@@ -1,0 +1,85 @@
+"""Dense LeNet5 on MNIST with plain SGD: the PyTorch baseline of `dlrt train --arch lenet5`.
+
+The network of `Architecture.lenet5` (Sources/LowRankNN/Architecture.swift): conv 1→20 (5×5),
+ReLU, max pool 2, conv 20→50 (5×5), ReLU, max pool 2, flatten (800), Linear 800→500, ReLU,
+Linear 500→10; PyTorch's default initialisation, softmax cross-entropy, float32. Defaults as the
+DLRT paper's LeNet5 experiment (and `make table-lenet`): batch 128, SGD learning rate 0.05.
+
+Timed: the training loop only (forward + backward + SGD step for every batch of the epoch); the
+shuffle and gather of the epoch happen before the clock starts and the test evaluation after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import common
+
+IMAGE = (1, 28, 28)
+LAYERS = "conv 1→20 5×5, relu, maxpool 2, conv 20→50 5×5, relu, maxpool 2, 800-500-10"
+
+
+def make_model() -> nn.Sequential:
+    return nn.Sequential(  # PyTorch default init everywhere
+        nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(800, 500), nn.ReLU(),
+        nn.Linear(500, 10),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common.add_common_args(parser, batch=128, lr=0.05)
+    args = parser.parse_args()
+    common.check_args(parser, args)
+    x_train, y_train, x_test, y_test = common.setup(args)
+    # Rows of 784 pixels as 1×28×28 images: a view, no copy.
+    x_train, x_test = x_train.view(-1, *IMAGE), x_test.view(-1, *IMAGE)
+    info = common.print_header("lenet5", args)
+
+    model = make_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    shuffle = torch.Generator().manual_seed(args.seed)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"  {LAYERS}, {params} parameters")
+
+    epochs = []
+    for epoch in range(1, args.epochs + 1):
+        batches = common.epoch_batches(x_train, y_train, args.batch, shuffle, args.max_batches)
+        model.train()
+        loss_sum = torch.zeros(())
+        samples = 0
+        batch_seconds = []
+        start = time.perf_counter()
+        for xb, yb in batches:
+            t0 = time.perf_counter()
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            batch_seconds.append(time.perf_counter() - t0)
+            loss_sum += loss.detach() * xb.shape[0]
+            samples += xb.shape[0]
+        seconds = time.perf_counter() - start
+        model.eval()
+        acc = common.accuracy(model, x_test, y_test)
+        epochs.append(common.epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc))
+
+    common.write_json(args.json, {
+        "script": "lenet5", "machine": info,
+        "configuration": {"architecture": "lenet5", "layers": LAYERS, "parameters": params,
+                          "batch": args.batch, "lr": args.lr, "epochs": args.epochs, "threads": args.threads,
+                          "max_batches": args.max_batches, "seed": args.seed, "dtype": "float32"},
+        "epochs": epochs,
+    })
+
+
+if __name__ == "__main__":
+    main()
