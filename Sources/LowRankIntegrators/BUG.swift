@@ -49,10 +49,21 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public var solver: Solver
   /// How each block's rank is chosen after the step.
   public var truncation: TruncationPolicy
+  /// Whether the dense parameters move with the Galerkin step instead of the K- and L-steps.
+  ///
+  /// The Galerkin step then starts from exactly the point of the K- and L-steps (the augmented
+  /// bases contain the old ones, and the dense parameters have not moved yet), and its first
+  /// evaluation is marked ``FieldEvaluation/atPreviousPoint`` when the basis update used a single
+  /// evaluation (explicit Euler, the optimizers): a field that kept its intermediate results (a
+  /// network's activations and back-propagated errors) serves it without a second pass. Both
+  /// orders are first-order splittings of the same flow; the default (false) is the order of the
+  /// DLRT reference implementation.
+  public var movesDenseWithGalerkinStep: Bool
 
-  public init(solver: Solver, truncation: TruncationPolicy) {
+  public init(solver: Solver, truncation: TruncationPolicy, movesDenseWithGalerkinStep: Bool = false) {
     self.solver = solver
     self.truncation = truncation
+    self.movesDenseWithGalerkinStep = movesDenseWithGalerkinStep
   }
   public var name: String { "bug-adaptive" }
 
@@ -61,9 +72,12 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
   ) throws -> StepReport {
     var counters = StepCounters()
     let bases = try basisUpdate(
-      &state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters)
+      &state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters,
+      evolveDense: !movesDenseWithGalerkinStep)
     let result = try galerkinStep(
-      &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters)
+      &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters,
+      evolveDense: movesDenseWithGalerkinStep,
+      atPreviousPoint: movesDenseWithGalerkinStep && counters.evaluations == 1)
     let truncations = try state.assignTruncated(result.matrices, truncation)
     state.tuckers = try result.tuckers.map {
       try TuckerTensor.truncate(core: $0.core, factors: $0.factors, policy: truncation).tensor
@@ -114,12 +128,12 @@ struct GalerkinResult<Scalar: BLASScalar> {
 /// new (optionally augmented) orthonormal bases. Dense parameters move here. The state keeps Y₀.
 func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
   _ state: inout LowRankState<Scalar>, field: inout Field, solver: inout Solver,
-  from t: Double, by h: Double, augment: Bool, counters: inout StepCounters
+  from t: Double, by h: Double, augment: Bool, counters: inout StepCounters, evolveDense: Bool = true
 ) throws -> BasisUpdate<Scalar> {
   var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
   system.k = state.blocks.map { $0.u * $0.s }
   system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
-  system.evolveDense = true
+  system.evolveDense = evolveDense
   system.tucker = try .kSteps(state.tuckers)
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
@@ -171,7 +185,8 @@ extension LowRankState {
 /// Returns `Û, S₁, V̂` per block and `Ĉ₁, Û_k` per Tucker block; the state (Y₀) is not changed.
 func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
   _ state: inout LowRankState<Scalar>, bases: BasisUpdate<Scalar>, field: inout Field, solver: inout Solver,
-  from t: Double, by h: Double, counters: inout StepCounters
+  from t: Double, by h: Double, counters: inout StepCounters, evolveDense: Bool = false,
+  atPreviousPoint: Bool = false
 ) throws -> GalerkinResult<Scalar> {
   var system = SubstepSystem(u: bases.u, v: bases.v)
   system.s = state.blocks.indices.map { b in
@@ -181,6 +196,8 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
     return (m * y.s).timesTransposed(n)
   }
   system.tucker = .coreSteps(state.tuckers, bases: bases.tuckers)
+  system.evolveDense = evolveDense
+  system.initialAtPreviousPoint = atPreviousPoint
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,
     evaluations: &counters.evaluations, objective: &counters.objective)

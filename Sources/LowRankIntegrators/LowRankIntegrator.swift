@@ -42,6 +42,9 @@ struct SubstepSystem<Scalar: BLASScalar> {
   var evolveDense = false
   /// Tucker K-steps and cores, with their bases.
   var tucker = TuckerSteps<Scalar>()
+  /// Whether the initial point is the point of the field's previous evaluation (see
+  /// ``FieldEvaluation/atPreviousPoint``).
+  var initialAtPreviousPoint = false
 
   /// Solves the system over [t, t + h] with `solver`; updates k, l, s, the Tucker parts and
   /// `dense` in place.
@@ -76,6 +79,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
     right += Array(repeating: nil, count: denseCount)
     solver.useBases(keys: keys, left: left, right: right)
     let (u, v, sign, fixedDense, tucker, x0) = (self.u, self.v, sSign, dense, self.tucker, x)
+    let initialAtPreviousPoint = self.initialAtPreviousPoint
     let tuckerCount = tucker.values.count
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
@@ -104,6 +108,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
         var e = FieldEvaluation(
           time: time, blocks: requests, tensors: tucker.points(tx, mode: nil), dense: denseValues,
           wantsDenseRates: denseCount > 0)
+        e.atPreviousPoint = initialAtPreviousPoint
         try field.evaluate(&e)
         evaluations += 1
         objective = e.objective ?? objective

@@ -79,6 +79,11 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
   public var denseRates: [Matrix<Scalar>] = []
   /// Output, optional: an objective value at this point (for training, the batch loss).
   public var objective: Double?
+  /// The integrator's promise that the point (every block's `A·Bᵀ`, every Tucker point, the dense
+  /// values and the time) equals, up to rounding, that of the field's previous evaluation, only
+  /// in other factors or bases. A field may then compute the requested products from what it
+  /// kept of that evaluation instead of evaluating F again; it may also ignore the flag.
+  public var atPreviousPoint = false
 
   /// A request at time t for the given matrix blocks, Tucker blocks and dense parameters.
   public init(

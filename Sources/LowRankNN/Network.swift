@@ -63,6 +63,10 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public private(set) var lastEvaluationCorrect = 0
 
   private var workspace: Workspace<Scalar>
+  /// The loss of the last full pass of ``evaluate(_:)`` while its activations and errors are
+  /// still in the workspace (nil after a new batch or another forward pass), for requests marked
+  /// `atPreviousPoint`.
+  private var passLoss: Double?
 
   /// A network from consecutive layers: `layers[i].outputs == layers[i+1].inputs`, equal feature
   /// maps where both sides have maps, a ``Layer/flatten(_:)`` between maps and an affine layer,
@@ -226,6 +230,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
     self.features = features
     self.labels = labels
+    passLoss = nil
   }
 
   // MARK: Vector field
@@ -238,85 +243,97 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     precondition(!labels.isEmpty, "Network.evaluate: no batch; call setBatch first")
     checkLayout(
       blocks: evaluation.blocks.count, tuckers: evaluation.tensors.count, dense: evaluation.dense.count)
+    if evaluation.atPreviousPoint, let loss = passLoss {
+      // Same weights and batch as the last pass: its activations and errors are still in the
+      // workspace, and only the products with the new bases are needed (no forward/backward).
+      evaluation.objective = loss
+      var rates = RateCollector<Scalar>(network: self, wantsDense: evaluation.wantsDenseRates)
+      for l in weightedLayers {
+        collectRates(l, weight: nil, into: &evaluation, rates: &rates)
+      }
+      if evaluation.wantsDenseRates { evaluation.denseRates = rates.dense }
+      return
+    }
     let (weights, biases) = layerParameters(
       blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) },
       tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
-    let x = features
-    workspace.forward(layers, input: x, weights: weights, biases: biases)
+    passLoss = nil
+    workspace.forward(layers, input: features, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
     guard loss.isFinite else { throw TrainingError.nonFiniteLoss }
     evaluation.objective = loss
     lastEvaluationCorrect = workspace.correctPredictions(labels: labels, layerCount: layers.count)
 
-    let wantsDense = evaluation.wantsDenseRates
-    var rates =
-      wantsDense ? [Matrix<Scalar>](repeating: Matrix(rows: 0, columns: 0), count: denseParameterCount) : []
-    var block = lowRankLayers.count
-    var tucker = tuckerLayers.count
-    var denseIndex = denseLayers.count
-    var weighted = weightedLayers.count
+    var rates = RateCollector<Scalar>(network: self, wantsDense: evaluation.wantsDenseRates)
     for l in layers.indices.reversed() {
       let layer = layers[l]
       // workspace.deltas[l] = ∂𝓛/∂Z_l with Z_l the pre-activation, shaped like outputs[l].
       layer.activation.multiplyByDerivative(&workspace.deltas[l], output: workspace.outputs[l])
-      guard let shape = layer.weightShape else {
-        if l > 0 { workspace.backward(layer, l) }
-        continue
-      }
-      let delta = workspace.deltas[l]
-      weighted -= 1
-      if layer.isLowRank { block -= 1 } else if layer.isTucker { tucker -= 1 } else { denseIndex -= 1 }
-      // The affine map's input: the previous output, or a convolution's patch matrix; one
-      // column per sample (affine) or per output pixel and sample (convolution).
-      let input = workspace.affineInput(layer, l, features: x)
-      let columns = input.columns
-      if wantsDense {
-        // −∇_b = −δ·1.
-        var rate = Matrix<Scalar>(rows: shape.rows, columns: 1)
-        let onesView = workspace.ones(columns)
-        rate.formProduct(delta, onesView, alpha: -1)
-        rates[denseLayers.count + weighted] = rate
-        if !layer.isLowRank && !layer.isTucker {
-          // −∇_W = −δ·Xᵀ.
-          var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
-          rate.formProduct(delta, input, opB: .transposed, alpha: -1)
-          rates[denseIndex] = rate
-        }
-      }
-      if layer.isTucker {
-        // The whole kernel rate −∇_W = −δ·Pᵀ, read as the order-4 kernel tensor.
-        var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
-        rate.formProduct(delta, input, opB: .transposed, alpha: -1)
-        evaluation.tensors[tucker].rate = Tensor(reshaping: rate, dimensions: layer.kernelDimensions!)
-      }
-      if layer.isLowRank {
-        if let v = evaluation.blocks[block].rightBasis {
-          // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests),
-          // the forward pass already computed BᵀX in `projections[l]` (δ propagation has not
-          // overwritten it yet); `==` on the same storage is O(1).
-          var fv = Matrix<Scalar>(rows: shape.rows, columns: v.columns)
-          if case .factored(_, let b) = weights[l], b == v {
-            fv.formProduct(delta, workspace.projections[l], opB: .transposed, alpha: -1)
-          } else {
-            workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
-            workspace.scratch.formProduct(v, input, opA: .transposed)
-            fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
-          }
-          evaluation.blocks[block].fTimesV = fv
-        }
-        if let u = evaluation.blocks[block].leftBasis {
-          // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
-          workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
-          workspace.scratch.formProduct(u, delta, opA: .transposed)
-          var fu = Matrix<Scalar>(rows: shape.columns, columns: u.columns)
-          fu.formProduct(input, workspace.scratch, opB: .transposed, alpha: -1)
-          evaluation.blocks[block].fTransposeTimesU = fu
-        }
-      }
+      if layer.hasWeight { collectRates(l, weight: weights[l], into: &evaluation, rates: &rates) }
       guard l > 0 else { break }
       workspace.backward(layer, l, weight: weights[l])
     }
-    if wantsDense { evaluation.denseRates = rates }
+    if evaluation.wantsDenseRates { evaluation.denseRates = rates.dense }
+    passLoss = loss
+  }
+
+  /// The rates of weighted layer l from its δ (`deltas[l]`, already multiplied by the
+  /// activation's derivative) and its input, as `evaluation` requests them: bias and dense-weight
+  /// rates into `rates`, a Tucker kernel's whole rate, a low-rank layer's `F·V` and `Fᵀ·U`.
+  /// `weight` is the layer's weight in a pass that has just run forward (its `BᵀX` is then still
+  /// in `projections[l]`); nil when serving a request from an earlier pass.
+  private mutating func collectRates(
+    _ l: Int, weight: LayerWeight<Scalar>?, into evaluation: inout FieldEvaluation<Scalar>,
+    rates: inout RateCollector<Scalar>
+  ) {
+    let layer = layers[l]
+    let shape = layer.weightShape!
+    let delta = workspace.deltas[l]
+    // The affine map's input: the previous output, or a convolution's patch matrix; one
+    // column per sample (affine) or per output pixel and sample (convolution).
+    let input = workspace.affineInput(layer, l, features: features)
+    let columns = input.columns
+    if rates.wantsDense {
+      // −∇_b = −δ·1.
+      var rate = Matrix<Scalar>(rows: shape.rows, columns: 1)
+      rate.formProduct(delta, workspace.ones(columns), alpha: -1)
+      rates.dense[biasIndex(ofLayer: l)] = rate
+      if let j = denseLayers.firstIndex(of: l) {
+        // −∇_W = −δ·Xᵀ.
+        var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
+        rate.formProduct(delta, input, opB: .transposed, alpha: -1)
+        rates.dense[j] = rate
+      }
+    }
+    if let t = tuckerLayers.firstIndex(of: l) {
+      // The whole kernel rate −∇_W = −δ·Pᵀ, read as the order-4 kernel tensor.
+      var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
+      rate.formProduct(delta, input, opB: .transposed, alpha: -1)
+      evaluation.tensors[t].rate = Tensor(reshaping: rate, dimensions: layer.kernelDimensions!)
+    }
+    guard let block = lowRankLayers.firstIndex(of: l) else { return }
+    if let v = evaluation.blocks[block].rightBasis {
+      // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests), the
+      // forward pass already computed BᵀX in `projections[l]` (δ propagation has not overwritten
+      // it yet); `==` on the same storage is O(1).
+      var fv = Matrix<Scalar>(rows: shape.rows, columns: v.columns)
+      if case .factored(_, let b) = weight, b == v {
+        fv.formProduct(delta, workspace.projections[l], opB: .transposed, alpha: -1)
+      } else {
+        workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
+        workspace.scratch.formProduct(v, input, opA: .transposed)
+        fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
+      }
+      evaluation.blocks[block].fTimesV = fv
+    }
+    if let u = evaluation.blocks[block].leftBasis {
+      // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
+      workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
+      workspace.scratch.formProduct(u, delta, opA: .transposed)
+      var fu = Matrix<Scalar>(rows: shape.columns, columns: u.columns)
+      fu.formProduct(input, workspace.scratch, opB: .transposed, alpha: -1)
+      evaluation.blocks[block].fTransposeTimesU = fu
+    }
   }
 
   // MARK: Loss and prediction
@@ -326,6 +343,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public mutating func loss(at state: LowRankState<Scalar>) throws(TrainingError) -> Double {
     precondition(!labels.isEmpty, "Network.loss: no batch; call setBatch first")
     let (weights, biases) = layerParameters(state)
+    passLoss = nil
     workspace.forward(layers, input: features, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
     guard loss.isFinite else { throw .nonFiniteLoss }
@@ -404,6 +422,19 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) },
       tuckers: state.tuckers.map { $0.dense() },
       dense: state.dense)
+  }
+}
+
+/// The dense rates of one evaluation, filled layer by layer.
+struct RateCollector<Scalar: BLASScalar> {
+  let wantsDense: Bool
+  var dense: [Matrix<Scalar>]
+
+  init(network: Network<some NetworkScalar>, wantsDense: Bool) {
+    self.wantsDense = wantsDense
+    dense =
+      wantsDense
+      ? Array(repeating: Matrix(rows: 0, columns: 0), count: network.denseParameterCount) : []
   }
 }
 

@@ -10,6 +10,8 @@ import MatrixManifold
 ///
 /// One adaptive step costs two forward/backward passes: one for all K- and L-steps and the dense
 /// parameters, one for all S-steps in the augmented bases; then every hidden layer is truncated.
+/// With ``TrainingConfiguration/singlePass`` the S-steps are served from the first pass and the
+/// dense parameters move with them: one pass per batch.
 public struct Trainer<Scalar: NetworkScalar> {
   /// The run's configuration.
   public let configuration: TrainingConfiguration
@@ -68,7 +70,9 @@ public struct Trainer<Scalar: NetworkScalar> {
     case .frozen: return FrozenBasesGalerkin(solver: solver)
     case .adaptive:
       do {
-        return AdaptiveBUG(solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank))
+        return AdaptiveBUG(
+          solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank),
+          movesDenseWithGalerkinStep: c.singlePass ?? false)
       } catch {
         throw .invalidConfiguration("truncation: \(error)")
       }

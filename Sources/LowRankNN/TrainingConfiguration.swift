@@ -63,6 +63,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// before this setting existed have none: their convolutions were matrices, so nil means
   /// ``ConvolutionFormat/matrix``, the default.
   public var convolutions: ConvolutionFormat? = .matrix
+  /// Adaptive mode: one forward/backward pass per batch instead of two. The dense parameters
+  /// (biases, dense layers) then take their step with the S-step, so the S-step starts from the
+  /// point of the K- and L-steps and is served from their pass (`AdaptiveBUG`'s
+  /// `movesDenseWithGalerkinStep`). Files written before this setting existed have none: nil
+  /// means false, the default (two passes, the order of the reference implementation).
+  public var singlePass: Bool? = false
   /// The nonlinearity of the hidden layers.
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).

@@ -72,6 +72,12 @@ struct Train: ParsableCommand {
   )
   var convolutions: ConvolutionFormat = .matrix
 
+  @Flag(
+    help:
+      "Adaptive mode: one forward/backward pass per batch (the S-step reuses the K/L pass; biases and dense layers step with the S-step)."
+  )
+  var singlePass = false
+
   @Option(help: "Hidden-layer activation: relu or tanh.")
   var activation = TrainingConfiguration.defaults.activation
 
@@ -111,6 +117,7 @@ struct Train: ParsableCommand {
     (c.activation, c.seed, c.optimizerState, c.convolutions) = (
       activation, seed, optimizerState, convolutions
     )
+    c.singlePass = singlePass
     return c
   }
 

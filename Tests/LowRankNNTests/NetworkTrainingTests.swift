@@ -44,6 +44,68 @@ struct NetworkTrainingTests {
     #expect(e2 < 1e-3)
   }
 
+  /// With the dense parameters moving with the S-step, every rate of the step is taken at the
+  /// step's starting point, so at full rank with τ = 0 the step *is* the SGD step (up to rounding,
+  /// 1e-12 for these O(1) numbers), and the S-step is served from the first pass: the result is
+  /// the same when the field is made to run a second full pass instead.
+  @Test("single-pass adaptive step at full rank is exactly one SGD step, with or without the reuse")
+  func singlePassStepIsSGD() throws {
+    var g = testGenerator(22)
+    var network = Network<Double>(
+      architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 8), activation: .tanh)
+    let state0 = network.initialState(using: &g)
+    let (x, labels) = randomBatch(inputs: 6, classes: 3, batch: 12, using: &g)
+    try network.setBatch(features: x, labels: labels)
+    let (w0, b0) = (network.weights(of: state0), network.biases(of: state0))
+    let reference = ReferenceNetwork(layers: network.layers).run(
+      weights: w0, biases: b0, features: x, labels: labels)
+    let lr = 0.05
+    var state = state0
+    var integrator = AdaptiveBUG(
+      solver: ExplicitEuler<Double>(), truncation: try .relative(0), movesDenseWithGalerkinStep: true)
+    let report = try integrator.step(&state, field: &network, from: 0, by: lr)
+    #expect(report.evaluations == 2)
+    #expect(Swift.abs(report.objective! - reference.loss) < 1e-12)
+    for (l, w) in network.weights(of: state).enumerated() {
+      #expect(maxDifference(w, w0[l] - lr * reference.weightGradients[l]) < 1e-12, "weight \(l)")
+    }
+    for (l, b) in network.biases(of: state).enumerated() {
+      #expect(maxDifference(b, b0[l] - lr * reference.biasGradients[l]) < 1e-12, "bias \(l)")
+    }
+
+    /// The network with every `atPreviousPoint` promise dropped (always a full pass) or kept,
+    /// counting the promises.
+    struct FullPasses: LowRankVectorField {
+      var network: Network<Double>
+      var reuse = false
+      var promises = 0
+      mutating func evaluate(_ e: inout FieldEvaluation<Double>) throws {
+        promises += e.atPreviousPoint ? 1 : 0
+        if !reuse { e.atPreviousPoint = false }
+        try network.evaluate(&e)
+      }
+    }
+    var lowRank = Network<Double>(
+      architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 3), activation: .tanh)
+    let start = lowRank.initialState(using: &g)
+    try lowRank.setBatch(features: x, labels: labels)
+    var full = FullPasses(network: lowRank)
+    var kept = FullPasses(network: lowRank, reuse: true)
+    var (reused, recomputed) = (start, start)
+    var (a, b) = (integrator, integrator)
+    a.truncation = try .relative(0.05)
+    b.truncation = try .relative(0.05)
+    for step in 0..<5 {
+      _ = try a.step(&reused, field: &kept, from: Double(step) * lr, by: lr)
+      _ = try b.step(&recomputed, field: &full, from: Double(step) * lr, by: lr)
+    }
+    #expect(kept.promises == 5 && full.promises == 5)
+    #expect(reused.ranks == recomputed.ranks)
+    for (u, v) in zip(lowRank.weights(of: reused), lowRank.weights(of: recomputed)) {
+      #expect(maxDifference(u, v) < 1e-12)
+    }
+  }
+
   @Test("architecture modes, parameter layout and clamped ranks")
   func layout() {
     let dense = Network<Float>(architecture: [784, 500, 500, 10], mode: .dense)
