@@ -91,6 +91,8 @@ TORCH_EPOCHS    ?= 1
 TORCH_THREADS   ?= 2
 TORCH_ARGS      ?=
 TORCH_DLRT_ARGS ?=
+# COMPARE_ARGS goes to compare.py of bench-compare and bench-compare-lenet, e.g. "--single-pass".
+COMPARE_ARGS    ?=
 
 # torch-venv: MNIST present, and $(TORCH_VENV) with torch and numpy (created on first use).
 .PHONY: torch-venv bench-torch
@@ -112,14 +114,15 @@ bench-torch: torch-venv ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from
 .PHONY: bench-compare
 bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
-	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare
+	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare $(COMPARE_ARGS)
 
 # LeNet5 as `make table-lenet` trains it (batch 128, SGD 0.05; DLRT τ 0.1, start rank 150, max
 # rank 250, i.e. ranks 20, 50, 150) beside a dense PyTorch LeNet5 (Benchmarks/torch/lenet5.py).
 .PHONY: bench-compare-lenet
 bench-compare-lenet: release torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) \
-	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet
+	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet \
+	  $(COMPARE_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into
