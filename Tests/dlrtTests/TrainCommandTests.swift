@@ -36,20 +36,25 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     ] + extra
   }
 
-  /// A short adaptive run on learnable data: ≥ 90% test accuracy (chance 10%), result files with
+  /// A short adaptive run on learnable data (two passes per batch, and `--single-pass`): ≥ 90% test accuracy (chance 10%), result files with
   /// the configuration and seed, and a checkpoint that `evaluate` reloads to the same accuracy.
-  @Test func trainWritesResultsAndCheckpointThatReproduces() throws {
+  @Test(arguments: [false, true])
+  func trainWritesResultsAndCheckpointThatReproduces(singlePass: Bool) throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
     let out = dir.appendingPathComponent("results/run").path
     let model = dir.appendingPathComponent("model.dlrt").path
     var command = try DLRT.parseAsRoot(
-      arguments(dir, ["--epochs", "6", "--seed", "5", "--out", out, "--save", model]))
+      arguments(
+        dir,
+        ["--epochs", "6", "--seed", "5", "--out", out, "--save", model]
+          + (singlePass ? ["--single-pass"] : [])))
     try command.run()
     let record = try JSONDecoder().decode(
       RunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + ".json")))
     #expect(record.configuration.seed == 5 && record.configuration.mode == .adaptive)
+    #expect(record.configuration.singlePass == singlePass)
     #expect(record.epochs.count == 6)
     let last = try #require(record.epochs.last)
     #expect(last.testAccuracy >= 0.9, "test accuracy \(last.testAccuracy)")
