@@ -128,3 +128,34 @@ def write_json(path: str | None, report: dict) -> None:
         json.dump(report, f, indent=2)
         f.write("\n")
     print(f"wrote {path}")
+
+
+def train_dense(model, args: argparse.Namespace, x_train: torch.Tensor, y_train: torch.Tensor,
+                x_test: torch.Tensor, y_test: torch.Tensor) -> list:
+    """Plain SGD training of a dense model, each epoch timed as the module docstring says; returns
+    the epoch reports."""
+    import torch.nn.functional as F
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    shuffle = torch.Generator().manual_seed(args.seed)
+    epochs = []
+    for epoch in range(1, args.epochs + 1):
+        batches = epoch_batches(x_train, y_train, args.batch, shuffle, args.max_batches)
+        model.train()
+        loss_sum = torch.zeros(())
+        samples = 0
+        batch_seconds = []
+        start = time.perf_counter()
+        for xb, yb in batches:
+            t0 = time.perf_counter()
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            batch_seconds.append(time.perf_counter() - t0)
+            loss_sum += loss.detach() * xb.shape[0]
+            samples += xb.shape[0]
+        seconds = time.perf_counter() - start
+        model.eval()
+        acc = accuracy(model, x_test, y_test)
+        epochs.append(epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc))
+    return epochs

@@ -12,11 +12,8 @@ shuffle and gather of the epoch happen before the clock starts and the test eval
 from __future__ import annotations
 
 import argparse
-import time
 
-import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 import common
 
@@ -45,32 +42,10 @@ def main() -> None:
     info = common.print_header("lenet5", args)
 
     model = make_model()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
-    shuffle = torch.Generator().manual_seed(args.seed)
     params = sum(p.numel() for p in model.parameters())
     print(f"  {LAYERS}, {params} parameters")
 
-    epochs = []
-    for epoch in range(1, args.epochs + 1):
-        batches = common.epoch_batches(x_train, y_train, args.batch, shuffle, args.max_batches)
-        model.train()
-        loss_sum = torch.zeros(())
-        samples = 0
-        batch_seconds = []
-        start = time.perf_counter()
-        for xb, yb in batches:
-            t0 = time.perf_counter()
-            loss = F.cross_entropy(model(xb), yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            batch_seconds.append(time.perf_counter() - t0)
-            loss_sum += loss.detach() * xb.shape[0]
-            samples += xb.shape[0]
-        seconds = time.perf_counter() - start
-        model.eval()
-        acc = common.accuracy(model, x_test, y_test)
-        epochs.append(common.epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc))
+    epochs = common.train_dense(model, args, x_train, y_train, x_test, y_test)
 
     common.write_json(args.json, {
         "script": "lenet5", "machine": info,
