@@ -335,21 +335,12 @@ struct ConvolutionTests {
     var c = TrainingConfiguration()
     (c.architecture, c.mode, c.startRank) = (.lenet5, .fixed, 8)
     let trainer = try Trainer<Float>(configuration: c)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let good = dir.appendingPathComponent("good.dlrt")
-    try Checkpoint(configuration: c, state: trainer.state, epochs: 0, testAccuracy: nil).write(to: good)
-    #expect(try Checkpoint.read(from: good).restore().state == trainer.state)
-    var swapped = try Checkpoint.read(from: good)
-    swapped.blocks.swapAt(0, 1)
-    var fullyConnected = try Checkpoint.read(from: good)
-    fullyConnected.configuration.architecture = [784, 500, 10]
-    for (name, checkpoint) in [("swapped", swapped), ("fully-connected", fullyConnected)] {
-      let url = dir.appendingPathComponent("\(name).dlrt")
-      try checkpoint.write(to: url)
-      #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
-    }
+    try checkCheckpointRoundTrip(
+      c, trainer.state,
+      corruptions: [
+        ("swapped", { $0.blocks.swapAt(0, 1) }),
+        ("fully-connected", { $0.configuration.architecture = [784, 500, 10] }),
+      ])
   }
 
   /// The ReLU-backward and max-pooling kernels work eight lanes at a time or with selects instead

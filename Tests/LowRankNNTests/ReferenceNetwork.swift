@@ -3,6 +3,7 @@ import LowRankIntegrators
 import LowRankNN
 import MatrixManifold
 import TestSupport
+import Testing
 
 /// A naive dense forward/backward pass over the same layers, written independently of the
 /// network's factored code: W and ∇_W are formed explicitly, products are triple loops, a
@@ -213,4 +214,25 @@ func evaluateAtState(_ network: inout Network<Double>, _ state: LowRankState<Dou
   var e = FieldEvaluation(time: 0, blocks: blocks, dense: state.dense, wantsDenseRates: true)
   try network.evaluate(&e)
   return e
+}
+
+/// Writes a checkpoint of `state`, expects it to read back to the same state, then writes each
+/// corrupted copy and expects reading it to be a typed `TrainingError`.
+func checkCheckpointRoundTrip(
+  _ configuration: TrainingConfiguration, _ state: LowRankState<Float>,
+  corruptions: [(name: String, corrupt: (inout Checkpoint) -> Void)]
+) throws {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  let good = dir.appendingPathComponent("good.dlrt")
+  try Checkpoint(configuration: configuration, state: state, epochs: 0, testAccuracy: nil).write(to: good)
+  #expect(try Checkpoint.read(from: good).restore().state == state)
+  for (name, corrupt) in corruptions {
+    var checkpoint = try Checkpoint.read(from: good)
+    corrupt(&checkpoint)
+    let url = dir.appendingPathComponent("\(name).dlrt")
+    try checkpoint.write(to: url)
+    #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
+  }
 }

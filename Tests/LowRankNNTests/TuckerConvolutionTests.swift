@@ -139,27 +139,14 @@ struct TuckerConvolutionTests {
     #expect(trainer.network.tuckerLayers == [0, 2] && trainer.network.lowRankLayers == [5])
     #expect(trainer.state.tuckerRanks == [[8, 1, 5, 5], [8, 8, 5, 5]])
     #expect(trainer.state.ranks == [8])
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tucker-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let good = dir.appendingPathComponent("good.dlrt")
-    try Checkpoint(configuration: c, state: trainer.state, epochs: 0, testAccuracy: nil).write(to: good)
-    #expect(try Checkpoint.read(from: good).restore().state == trainer.state)
-    var swapped = try Checkpoint.read(from: good)
-    swapped.tuckers!.swapAt(0, 1)
-    var missing = try Checkpoint.read(from: good)
-    missing.tuckers = nil
-    var matrixFormat = try Checkpoint.read(from: good)
-    matrixFormat.configuration.convolutions = .matrix
-    var shortCore = try Checkpoint.read(from: good)
-    shortCore.tuckers![0].core.removeLast()
-    for (name, checkpoint) in [
-      ("swapped", swapped), ("missing", missing), ("matrix", matrixFormat), ("short core", shortCore),
-    ] {
-      let url = dir.appendingPathComponent("\(name).dlrt")
-      try checkpoint.write(to: url)
-      #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
-    }
+    try checkCheckpointRoundTrip(
+      c, trainer.state,
+      corruptions: [
+        ("swapped", { $0.tuckers!.swapAt(0, 1) }),
+        ("missing", { $0.tuckers = nil }),
+        ("matrix", { $0.configuration.convolutions = .matrix }),
+        ("short core", { $0.tuckers![0].core.removeLast() }),
+      ])
     var vanilla = c
     vanilla.mode = .vanilla
     #expect(throws: TrainingError.self) { try vanilla.validate() }
