@@ -25,10 +25,26 @@ import MatrixManifold
 /// The network holds the current batch (``setBatch(features:labels:)``) and workspaces sized for
 /// it, so ``evaluate(_:)`` allocates only its outputs. After im2col a convolution is the affine
 /// map `W·P + b·1ᵀ` of its patch matrix P (one column per output pixel), so affine and
-/// convolution layers share one code path. For a low-rank layer neither W nor ∇_W is ever formed:
-/// the forward pass computes `A·(BᵀX)` and the backward pass `δ·(VᵀX)ᵀ`, `X·(Uᵀδ)ᵀ` and
-/// `B·(Aᵀδ)`, all `O(columns·(rows + cols of W)·r)`.
+/// convolution layers share one code path. A low-rank layer is evaluated in one of two ways,
+/// chosen per layer and pass by ``lowRankEvaluation``: through its factors, without ever forming
+/// W or ∇_W (forward `A·(BᵀX)`, backward `δ·(VᵀX)ᵀ`, `X·(Uᵀδ)ᵀ` and `B·(Aᵀδ)`, all
+/// `O(columns·(rows + cols of W)·k)`), or by forming `W = A·Bᵀ` and the rate `−∇_W = −δ·Xᵀ` once
+/// and multiplying the small `∇_W` by the requested bases — the cheaper way for layers whose
+/// rank is near full, such as LeNet5's convolutions, where each of the many columns (one per
+/// output pixel) then costs `rows·cols` instead of `k·(rows + cols)` per product.
 public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
+  /// How a pass evaluates a low-rank layer `W = A·Bᵀ` (see ``lowRankEvaluation``). Both ways
+  /// give the same products up to rounding.
+  public enum LowRankEvaluation: Sendable, Hashable {
+    /// Always through the factors; W and ∇_W are never formed.
+    case factored
+    /// Always by forming `W = A·Bᵀ` and `−∇_W = −δ·Xᵀ` (rows × cols each).
+    case formed
+    /// Per layer and pass, whichever way needs fewer multiply-adds for the pass's columns,
+    /// factor width k and requested bases (``Network/formsWeight(layer:width:requests:columns:)``).
+    case cheaper
+  }
+
   /// How ``init(architecture:mode:activation:convolutions:)`` builds layers.
   public enum Mode: Sendable, Hashable {
     /// Every layer dense.
@@ -61,6 +77,10 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// How many samples of the current batch the last evaluation classified correctly (arg-max
   /// of its logits), so training accuracy costs no extra pass.
   public private(set) var lastEvaluationCorrect = 0
+
+  /// How passes evaluate the low-rank layers; the default ``LowRankEvaluation/cheaper`` picks,
+  /// per layer and pass, the way with fewer multiply-adds.
+  public var lowRankEvaluation: LowRankEvaluation = .cheaper
 
   private var workspace: Workspace<Scalar>
   /// The loss of the last full pass of ``evaluate(_:)`` while its activations and errors are
@@ -254,9 +274,15 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       if evaluation.wantsDenseRates { evaluation.denseRates = rates.dense }
       return
     }
+    let blockWeights = zip(lowRankLayers, evaluation.blocks).map { l, block in
+      let requests = LowRankRequests(
+        right: block.rightBasis?.columns ?? 0, left: block.leftBasis?.columns ?? 0,
+        rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0)
+      return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: features.columns)
+        ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
+    }
     let (weights, biases) = layerParameters(
-      blocks: evaluation.blocks.map { .factored(a: $0.a, b: $0.b) },
-      tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
+      blocks: blockWeights, tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
     passLoss = nil
     workspace.forward(layers, input: features, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
@@ -298,21 +324,32 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       var rate = Matrix<Scalar>(rows: shape.rows, columns: 1)
       rate.formProduct(delta, workspace.ones(columns), alpha: -1)
       rates.dense[biasIndex(ofLayer: l)] = rate
-      if let j = denseLayers.firstIndex(of: l) {
-        // −∇_W = −δ·Xᵀ.
-        var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
-        rate.formProduct(delta, input, opB: .transposed, alpha: -1)
-        rates.dense[j] = rate
-      }
+      if let j = denseLayers.firstIndex(of: l) { rates.dense[j] = workspace.weightRate(l, input: input) }
     }
     if let t = tuckerLayers.firstIndex(of: l) {
-      // The whole kernel rate −∇_W = −δ·Pᵀ, read as the order-4 kernel tensor.
-      var rate = Matrix<Scalar>(rows: shape.rows, columns: shape.columns)
-      rate.formProduct(delta, input, opB: .transposed, alpha: -1)
-      evaluation.tensors[t].rate = Tensor(reshaping: rate, dimensions: layer.kernelDimensions!)
+      // The whole kernel rate, read as the order-4 kernel tensor.
+      evaluation.tensors[t].rate = Tensor(
+        reshaping: workspace.weightRate(l, input: input), dimensions: layer.kernelDimensions!)
     }
     guard let block = lowRankLayers.firstIndex(of: l) else { return }
-    if let v = evaluation.blocks[block].rightBasis {
+    let v = evaluation.blocks[block].rightBasis
+    let u = evaluation.blocks[block].leftBasis
+    // A weight formed in this pass, or a rate formed in the pass being served: the products
+    // with the small −∇_W.
+    let formed: Bool
+    switch weight {
+    case .dense: formed = true
+    case nil: formed = workspace.hasWeightRate(l)
+    default: formed = false
+    }
+    if formed {
+      guard v != nil || u != nil else { return }
+      let rate = workspace.weightRate(l, input: input)
+      if let v { evaluation.blocks[block].fTimesV = rate * v }
+      if let u { evaluation.blocks[block].fTransposeTimesU = rate.transposedTimes(u) }
+      return
+    }
+    if let v {
       // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests), the
       // forward pass already computed BᵀX in `projections[l]` (δ propagation has not overwritten
       // it yet); `==` on the same storage is O(1).
@@ -326,7 +363,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       }
       evaluation.blocks[block].fTimesV = fv
     }
-    if let u = evaluation.blocks[block].leftBasis {
+    if let u {
       // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
       workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
       workspace.scratch.formProduct(u, delta, opA: .transposed)
@@ -336,13 +373,61 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
   }
 
+  /// What a pass asks of one low-rank layer, for the cost model of ``formsWeight(layer:width:requests:batch:)``.
+  public struct LowRankRequests: Sendable, Hashable {
+    /// Columns of the requested right basis V (0: no `F·V`).
+    public var right: Int
+    /// Columns of the requested left basis U (0: no `Fᵀ·U`).
+    public var left: Int
+    /// Whether V is the point's own factor B, whose `BᵀX` the forward pass already formed.
+    public var rightIsPointFactor: Bool
+    /// Whether δ is propagated through the layer (every layer but the first).
+    public var propagates: Bool
+
+    /// A description of one layer's requests.
+    public init(right: Int, left: Int, rightIsPointFactor: Bool, propagates: Bool) {
+      self.right = right
+      self.left = left
+      self.rightIsPointFactor = rightIsPointFactor
+      self.propagates = propagates
+    }
+  }
+
+  /// Whether a pass over `batch` samples evaluates low-rank layer `l`, at a point `A·Bᵀ` of
+  /// `width` columns, by forming its weight (see ``LowRankEvaluation``).
+  ///
+  /// For ``LowRankEvaluation/cheaper`` the two ways are compared by multiply-adds, with c the
+  /// layer's columns (samples, times output pixels for a convolution), W rows×cols = m×n, k the
+  /// width and p, q the widths of the requested bases:
+  /// - factored: `c·k·(m+n)` forward, the same again to propagate δ, `c·p·(m+n)` for `F·V`
+  ///   (`c·p·m` when V = B, whose `BᵀX` the forward pass kept) and `c·q·(m+n)` for `Fᵀ·U`;
+  /// - formed: `m·n·k` to form W, `c·m·n` forward, again to propagate, once more for ∇_W if any
+  ///   basis is requested, and `m·n·(p+q)` for the products with the bases.
+  ///
+  /// Ties go to the factored way. Copies, im2col and the optimizer cost the same either way.
+  public func formsWeight(layer l: Int, width k: Int, requests: LowRankRequests, batch: Int) -> Bool {
+    switch lowRankEvaluation {
+    case .factored: return false
+    case .formed: return true
+    case .cheaper: break
+    }
+    let shape = layers[l].weightShape!
+    let (m, n) = (shape.rows, shape.columns)
+    let c = batch * (layers[l].outputMaps?.pixels ?? 1)
+    let passes = requests.propagates ? 2 : 1
+    let (p, q) = (requests.right, requests.left)
+    let factored = c * (passes * k * (m + n) + p * (requests.rightIsPointFactor ? m : m + n) + q * (m + n))
+    let formed = c * m * n * (passes + (p + q > 0 ? 1 : 0)) + m * n * (k + p + q)
+    return formed < factored
+  }
+
   // MARK: Loss and prediction
 
   /// The mean cross-entropy on the current batch at `state`.
   /// - Throws: ``TrainingError/nonFiniteLoss``.
   public mutating func loss(at state: LowRankState<Scalar>) throws(TrainingError) -> Double {
     precondition(!labels.isEmpty, "Network.loss: no batch; call setBatch first")
-    let (weights, biases) = layerParameters(state)
+    let (weights, biases) = layerParameters(state, batch: features.columns)
     passLoss = nil
     workspace.forward(layers, input: features, weights: weights, biases: biases)
     let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
@@ -354,7 +439,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   public func logits(features: Matrix<Scalar>, state: LowRankState<Scalar>) -> Matrix<Scalar> {
     precondition(features.rows == inputs, "Network.logits: features \(features.shape), \(inputs) inputs")
     var ws = Workspace<Scalar>(layerCount: layers.count)
-    let (weights, biases) = layerParameters(state)
+    let (weights, biases) = layerParameters(state, batch: features.columns)
     ws.forward(layers, input: features, weights: weights, biases: biases)
     return ws.outputs[layers.count - 1]
   }
@@ -416,10 +501,17 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     return (weights, biases)
   }
 
-  private func layerParameters(_ state: LowRankState<Scalar>) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
+  /// The parameters of a state for a forward pass without requests over `batch` samples.
+  private func layerParameters(
+    _ state: LowRankState<Scalar>, batch: Int
+  ) -> ([LayerWeight<Scalar>], [Matrix<Scalar>]) {
     checkLayout(blocks: state.blocks.count, tuckers: state.tuckers.count, dense: state.dense.count)
+    let none = LowRankRequests(right: 0, left: 0, rightIsPointFactor: false, propagates: false)
     return layerParameters(
-      blocks: state.blocks.map { .factored(a: $0.u * $0.s, b: $0.v) },
+      blocks: zip(lowRankLayers, state.blocks).map { l, y in
+        formsWeight(layer: l, width: y.rank, requests: none, batch: batch)
+          ? .dense(y.dense()) : .factored(a: y.u * y.s, b: y.v)
+      },
       tuckers: state.tuckers.map { $0.dense() },
       dense: state.dense)
   }
@@ -469,6 +561,10 @@ struct Workspace<Scalar: NetworkScalar> {
   var patches: [Matrix<Scalar>]
   /// For each pooling layer, the input index of each output's maximum.
   var argmax: [[Int]]
+  /// `−∇_W = −δ·Xᵀ` per weighted layer, valid where ``hasWeightRate(_:)`` (formed at most once
+  /// per pass, on first use).
+  private var weightRates: [Matrix<Scalar>]
+  private var weightRateFormed: [Bool]
   /// `Wᵀ·δ` of a convolution, patchSize × columns, before col2im.
   var patchGradient = Matrix<Scalar>(rows: 0, columns: 0)
   /// `Vᵀ·X` or `Uᵀ·δ`.
@@ -485,6 +581,23 @@ struct Workspace<Scalar: NetworkScalar> {
     deltas = Array(repeating: empty, count: layerCount)
     patches = Array(repeating: empty, count: layerCount)
     argmax = Array(repeating: [], count: layerCount)
+    weightRates = Array(repeating: empty, count: layerCount)
+    weightRateFormed = Array(repeating: false, count: layerCount)
+  }
+
+  /// Whether layer l's `−∇_W` has been formed since the last forward pass.
+  func hasWeightRate(_ l: Int) -> Bool { weightRateFormed[l] }
+
+  /// Layer l's `−∇_W = −δ·Xᵀ` (rows of δ × rows of X) at the last forward pass, formed on the
+  /// first call after it; `input` is the layer's affine input X.
+  mutating func weightRate(_ l: Int, input: Matrix<Scalar>) -> Matrix<Scalar> {
+    if !weightRateFormed[l] {
+      // A new matrix: the previous pass's rate may still be held by its caller.
+      weightRates[l] = Matrix(rows: deltas[l].rows, columns: input.rows)
+      weightRates[l].formProduct(deltas[l], input, opB: .transposed, alpha: -1)
+      weightRateFormed[l] = true
+    }
+    return weightRates[l]
   }
 
   /// The first `count` entries of a column of ones (count×1).
@@ -504,6 +617,7 @@ struct Workspace<Scalar: NetworkScalar> {
     _ layers: [Layer], input x: Matrix<Scalar>, weights: [LayerWeight<Scalar>], biases: [Matrix<Scalar>]
   ) {
     let batch = x.columns
+    for l in weightRateFormed.indices { weightRateFormed[l] = false }
     for (l, layer) in layers.enumerated() {
       let input = l == 0 ? x : outputs[l - 1]
       switch layer.operation {

@@ -112,11 +112,13 @@ struct ConvolutionTests {
   /// widths, and the dense rates. Double with O(1) entries and at most a few hundred terms per
   /// sum: errors of order 10⁻¹⁴, bound 10⁻¹².
   @Test(
-    "factored K, L and S gradients of low-rank convolutions equal the dense ∇W products", arguments: [0, 1])
-  func factoredProducts(network index: Int) throws {
+    "factored K, L and S gradients of low-rank convolutions equal the dense ∇W products", arguments: [0, 1],
+    [Network<Double>.LowRankEvaluation.factored, .formed, .cheaper])
+  func factoredProducts(network index: Int, evaluation: Network<Double>.LowRankEvaluation) throws {
     var g = testGenerator(41)
     let layers = convolutionalNetwork(index, activation: .tanh)
     var network = Network<Double>(layers: layers)
+    network.lowRankEvaluation = evaluation
     let (x, labels) = randomBatch(inputs: network.inputs, classes: 3, batch: 5, using: &g)
     try network.setBatch(features: x, labels: labels)
     let blocks = network.lowRankLayers.map { l in
@@ -182,6 +184,7 @@ struct ConvolutionTests {
     }
     var dense = Network<Double>(layers: layers(.dense))
     var lowRank = Network<Double>(layers: layers(.lowRank(rank: 12)))
+    lowRank.lowRankEvaluation = .factored
     let (weights, biases) = randomParameters(dense, using: &g)
     let denseState = try dense.state(weights: weights, biases: biases)
     let lowRankState = try lowRank.state(weights: weights, biases: biases)
@@ -233,6 +236,38 @@ struct ConvolutionTests {
     #expect(counts.full == 500 + 25_000 + 400_000 + 5_000)
     #expect(counts.evaluation == 20 * (20 + 25) + 30 * (50 + 500) + 30 * (500 + 800) + 5_000)
     #expect(Network<Float>(architecture: .lenet5, mode: .dense).lowRankLayers.isEmpty)
+  }
+
+  /// The choice of ``Network/formsWeight(layer:width:requests:batch:)`` for LeNet5 at batch 128,
+  /// worked out by hand from its multiply-add counts (c columns, W m×n, width k, merged K/L
+  /// request p = q = k with V = B):
+  /// - conv1 (c = 73 728, 20×25, first layer), k = 14: factored c·(14·45 + 14·20 + 14·45) = 1540c
+  ///   against formed c·(500 + 500) + 500·42 → formed; k = 4: 440c → factored.
+  /// - conv2 (c = 8192, 50×500), k = 45: factored c·(2·45·550 + 45·50 + 45·550) = 76 500c against
+  ///   formed 3·25 000c + 25 000·135 → formed; k = 30: 51 000c → factored.
+  /// - 800→500 (c = 128), k = 73: factored 128·(2·73·1300 + 73·500 + 73·1300) ≈ 41M against formed
+  ///   128·3·400 000 + 400 000·219 ≈ 241M → factored, and still factored at full rank 500 (the
+  ///   products `∇_W·V` alone are m·n·k > c·k·(m+n) for so few columns).
+  @Test("LeNet5: which low-rank layers are evaluated by forming the weight")
+  func formsWeightChoice() {
+    var network = Network<Float>(architecture: .lenet5, mode: .lowRank(startRank: 150))
+    func forms(_ l: Int, _ k: Int) -> Bool {
+      let merged = Network<Float>.LowRankRequests(
+        right: k, left: k, rightIsPointFactor: true, propagates: l > 0)
+      return network.formsWeight(layer: l, width: k, requests: merged, batch: 128)
+    }
+    #expect(forms(0, 14) && !forms(0, 4))
+    #expect(forms(2, 45) && !forms(2, 30))
+    #expect(!forms(5, 73) && !forms(5, 500))
+    // A forward pass without requests: conv2 costs c·k·550 factored against c·25 000 + 25 000·k
+    // formed, equal at k ≈ 45.5.
+    let none = Network<Float>.LowRankRequests(right: 0, left: 0, rightIsPointFactor: false, propagates: false)
+    #expect(network.formsWeight(layer: 2, width: 48, requests: none, batch: 128))
+    #expect(!network.formsWeight(layer: 2, width: 44, requests: none, batch: 128))
+    network.lowRankEvaluation = .factored
+    #expect(!forms(0, 14) && !forms(2, 45))
+    network.lowRankEvaluation = .formed
+    #expect(forms(0, 4) && forms(5, 73))
   }
 
   @Test("bad geometries, architectures, batches and NaN input are typed errors")

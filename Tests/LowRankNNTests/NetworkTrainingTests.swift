@@ -47,12 +47,17 @@ struct NetworkTrainingTests {
   /// With the dense parameters moving with the S-step, every rate of the step is taken at the
   /// step's starting point, so at full rank with τ = 0 the step *is* the SGD step (up to rounding,
   /// 1e-12 for these O(1) numbers), and the S-step is served from the first pass: the result is
-  /// the same when the field is made to run a second full pass instead.
-  @Test("single-pass adaptive step at full rank is exactly one SGD step, with or without the reuse")
-  func singlePassStepIsSGD() throws {
+  /// the same when the field is made to run a second full pass instead. For every way of
+  /// evaluating the low-rank layers (the served products come from the kept factors' products or
+  /// from the kept `∇_W`).
+  @Test(
+    "single-pass adaptive step at full rank is exactly one SGD step, with or without the reuse",
+    arguments: [Network<Double>.LowRankEvaluation.factored, .formed, .cheaper])
+  func singlePassStepIsSGD(evaluation: Network<Double>.LowRankEvaluation) throws {
     var g = testGenerator(22)
     var network = Network<Double>(
       architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 8), activation: .tanh)
+    network.lowRankEvaluation = evaluation
     let state0 = network.initialState(using: &g)
     let (x, labels) = randomBatch(inputs: 6, classes: 3, batch: 12, using: &g)
     try network.setBatch(features: x, labels: labels)
@@ -87,6 +92,7 @@ struct NetworkTrainingTests {
     }
     var lowRank = Network<Double>(
       architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 3), activation: .tanh)
+    lowRank.lowRankEvaluation = evaluation
     let start = lowRank.initialState(using: &g)
     try lowRank.setBatch(features: x, labels: labels)
     var full = FullPasses(network: lowRank)
