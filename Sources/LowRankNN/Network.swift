@@ -82,7 +82,20 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// per layer and pass, the way with fewer multiply-adds.
   public var lowRankEvaluation: LowRankEvaluation = .cheaper
 
-  private var workspace: Workspace<Scalar>
+  /// How many parts a batch is split into for a pass. With more than one, the parts go through
+  /// the network concurrently, one thread each with one OpenBLAS thread per part (the caller's
+  /// OpenBLAS thread count is restored after the pass), and their rates are summed: both cores
+  /// are busy in every kernel, instead of OpenBLAS threads waiting between small products. The
+  /// results equal those of one part up to rounding (sums taken in another order). Default 1.
+  public var batchParts = 1 {
+    didSet {
+      precondition(batchParts >= 1, "Network.batchParts must be at least 1, got \(batchParts)")
+      splitBatch()
+    }
+  }
+
+  /// The parts of the current batch, each with the buffers of its passes.
+  private var parts: [BatchPart<Scalar>]
   /// The loss of the last full pass of ``evaluate(_:)`` while its activations and errors are
   /// still in the workspace (nil after a new batch or another forward pass), for requests marked
   /// `atPreviousPoint`.
@@ -115,7 +128,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     self.weightedLayers = layers.indices.filter { layers[$0].hasWeight }
     self.features = Matrix(rows: layers[0].inputs, columns: 0)
     self.labels = []
-    self.workspace = Workspace(layerCount: layers.count)
+    self.parts = [BatchPart(layerCount: layers.count)]
   }
 
   /// A network of an ``Architecture`` (an array literal of widths such as `[784, 500, 500, 10]`
@@ -250,7 +263,25 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
     self.features = features
     self.labels = labels
+    splitBatch()
+  }
+
+  /// Splits the current batch into `min(batchParts, batch)` parts of nearly equal size (whole
+  /// batch in one part without copying); workspaces are kept when the count stays.
+  private mutating func splitBatch() {
     passLoss = nil
+    let count = Swift.max(1, Swift.min(batchParts, labels.count))
+    if parts.count != count { parts = (0..<count).map { _ in BatchPart(layerCount: layers.count) } }
+    guard count > 1 else {
+      parts[0].features = features
+      parts[0].labels = labels
+      return
+    }
+    for i in 0..<count {
+      let range = (i * labels.count / count)..<((i + 1) * labels.count / count)
+      parts[i].features = Matrix(features.columns(range))
+      parts[i].labels = Array(labels[range])
+    }
   }
 
   // MARK: Vector field
@@ -263,44 +294,123 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     precondition(!labels.isEmpty, "Network.evaluate: no batch; call setBatch first")
     checkLayout(
       blocks: evaluation.blocks.count, tuckers: evaluation.tensors.count, dense: evaluation.dense.count)
+    let request = evaluation
     if evaluation.atPreviousPoint, let loss = passLoss {
       // Same weights and batch as the last pass: its activations and errors are still in the
-      // workspace, and only the products with the new bases are needed (no forward/backward).
-      evaluation.objective = loss
-      var rates = RateCollector<Scalar>(network: self, wantsDense: evaluation.wantsDenseRates)
-      for l in weightedLayers {
-        collectRates(l, weight: nil, into: &evaluation, rates: &rates)
+      // workspaces, and only the products with the new bases are needed (no forward/backward).
+      let outputs = runParts { network, part in
+        var e = request
+        var rates = RateCollector<Scalar>(network: network, wantsDense: request.wantsDenseRates)
+        for l in network.weightedLayers {
+          network.collectRates(l, weight: nil, into: &e, rates: &rates, part: &part)
+        }
+        return PartOutput(evaluation: e, rates: rates, loss: loss, correct: 0)
       }
-      if evaluation.wantsDenseRates { evaluation.denseRates = rates.dense }
+      merge(outputs, into: &evaluation)
+      evaluation.objective = loss
       return
     }
+    let largestPart = parts.map(\.labels.count).max()!
     let blockWeights = zip(lowRankLayers, evaluation.blocks).map { l, block in
       let requests = LowRankRequests(
         right: block.rightBasis?.columns ?? 0, left: block.leftBasis?.columns ?? 0,
         rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0)
-      return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: features.columns)
+      return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: largestPart)
         ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
     }
     let (weights, biases) = layerParameters(
       blocks: blockWeights, tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
-    passLoss = nil
-    workspace.forward(layers, input: features, weights: weights, biases: biases)
-    let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
-    guard loss.isFinite else { throw TrainingError.nonFiniteLoss }
-    evaluation.objective = loss
-    lastEvaluationCorrect = workspace.correctPredictions(labels: labels, layerCount: layers.count)
-
-    var rates = RateCollector<Scalar>(network: self, wantsDense: evaluation.wantsDenseRates)
-    for l in layers.indices.reversed() {
-      let layer = layers[l]
-      // workspace.deltas[l] = ∂𝓛/∂Z_l with Z_l the pre-activation, shaped like outputs[l].
-      layer.activation.multiplyByDerivative(&workspace.deltas[l], output: workspace.outputs[l])
-      if layer.hasWeight { collectRates(l, weight: weights[l], into: &evaluation, rates: &rates) }
-      guard l > 0 else { break }
-      workspace.backward(layer, l, weight: weights[l])
+    let total = labels.count
+    let outputs = runParts { network, part in
+      let (loss, correct) = network.forwardLoss(weights: weights, biases: biases, total: total, part: &part)
+      var e = request
+      var rates = RateCollector<Scalar>(network: network, wantsDense: request.wantsDenseRates)
+      let layers = network.layers
+      for l in layers.indices.reversed() {
+        let layer = layers[l]
+        // deltas[l] = ∂𝓛/∂Z_l with Z_l the pre-activation, shaped like outputs[l].
+        layer.activation.multiplyByDerivative(&part.workspace.deltas[l], output: part.workspace.outputs[l])
+        if layer.hasWeight {
+          network.collectRates(l, weight: weights[l], into: &e, rates: &rates, part: &part)
+        }
+        guard l > 0 else { break }
+        part.workspace.backward(layer, l, weight: weights[l])
+      }
+      return PartOutput(evaluation: e, rates: rates, loss: loss, correct: correct)
     }
-    if evaluation.wantsDenseRates { evaluation.denseRates = rates.dense }
+    let loss = outputs.reduce(0) { $0 + $1.loss }
+    guard loss.isFinite else { throw TrainingError.nonFiniteLoss }
+    merge(outputs, into: &evaluation)
+    evaluation.objective = loss
+    lastEvaluationCorrect = outputs.reduce(0) { $0 + $1.correct }
     passLoss = loss
+  }
+
+  /// The forward pass of one part and its share of the batch loss: the part's mean loss times
+  /// its share of the batch, with the loss gradient (the last δ) scaled alike, so that the
+  /// parts' rates add up to the batch's. Also the part's correctly classified samples.
+  private func forwardLoss(
+    weights: [LayerWeight<Scalar>], biases: [Matrix<Scalar>], total: Int, part: inout BatchPart<Scalar>
+  ) -> (loss: Double, correct: Int) {
+    part.workspace.forward(layers, input: part.features, weights: weights, biases: biases)
+    let last = layers.count - 1
+    let loss = part.workspace.softmaxCrossEntropy(labels: part.labels, layerCount: layers.count)
+    let correct = part.workspace.correctPredictions(labels: part.labels, layerCount: layers.count)
+    guard part.labels.count < total else { return (loss, correct) }
+    let share = Double(part.labels.count) / Double(total)
+    part.workspace.deltas[last].scale(by: Scalar(share))
+    return (loss * share, correct)
+  }
+
+  /// Runs `body` on every part of the batch: directly for one part, else concurrently on one
+  /// thread per part with OpenBLAS on one thread (the caller's count restored after).
+  private mutating func runParts<Output>(
+    _ body: (Network<Scalar>, inout BatchPart<Scalar>) -> Output
+  ) -> [Output] {
+    // Taken out of self so that the parts' buffers are uniquely referenced while written.
+    var taken: [BatchPart<Scalar>] = []
+    swap(&taken, &parts)
+    defer { swap(&taken, &parts) }
+    let network = self
+    if taken.count == 1 { return [body(network, &taken[0])] }
+    let threads = BLASThreads.count
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
+    var outputs = [Output?](repeating: nil, count: taken.count)
+    taken.withUnsafeMutableBufferPointer { partsPointer in
+      outputs.withUnsafeMutableBufferPointer { outputsPointer in
+        // Each iteration writes only its own part and output.
+        nonisolated(unsafe) let (p, o, network) = (partsPointer, outputsPointer, network)
+        withoutActuallyEscaping(body) { body in
+          nonisolated(unsafe) let body = body
+          DispatchQueue.concurrentPerform(iterations: p.count) { i in o[i] = body(network, &p[i]) }
+        }
+      }
+    }
+    return outputs.map { $0! }
+  }
+
+  /// Sums the parts' requested products and rates into `evaluation`.
+  private func merge(_ outputs: [PartOutput<Scalar>], into evaluation: inout FieldEvaluation<Scalar>) {
+    var merged = outputs[0]
+    for o in outputs.dropFirst() {
+      for b in merged.evaluation.blocks.indices {
+        if merged.evaluation.blocks[b].rightBasis != nil {
+          merged.evaluation.blocks[b].fTimesV += o.evaluation.blocks[b].fTimesV
+        }
+        if merged.evaluation.blocks[b].leftBasis != nil {
+          merged.evaluation.blocks[b].fTransposeTimesU += o.evaluation.blocks[b].fTransposeTimesU
+        }
+      }
+      for t in merged.rates.tucker.indices { merged.rates.tucker[t] += o.rates.tucker[t] }
+      for j in merged.rates.dense.indices { merged.rates.dense[j] += o.rates.dense[j] }
+    }
+    evaluation.blocks = merged.evaluation.blocks
+    for (t, l) in tuckerLayers.enumerated() {
+      evaluation.tensors[t].rate = Tensor(
+        reshaping: merged.rates.tucker[t], dimensions: layers[l].kernelDimensions!)
+    }
+    if evaluation.wantsDenseRates { evaluation.denseRates = merged.rates.dense }
   }
 
   /// The rates of weighted layer l from its δ (`deltas[l]`, already multiplied by the
@@ -308,28 +418,27 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// rates into `rates`, a Tucker kernel's whole rate, a low-rank layer's `F·V` and `Fᵀ·U`.
   /// `weight` is the layer's weight in a pass that has just run forward (its `BᵀX` is then still
   /// in `projections[l]`); nil when serving a request from an earlier pass.
-  private mutating func collectRates(
+  private func collectRates(
     _ l: Int, weight: LayerWeight<Scalar>?, into evaluation: inout FieldEvaluation<Scalar>,
-    rates: inout RateCollector<Scalar>
+    rates: inout RateCollector<Scalar>, part: inout BatchPart<Scalar>
   ) {
     let layer = layers[l]
     let shape = layer.weightShape!
-    let delta = workspace.deltas[l]
+    let delta = part.workspace.deltas[l]
     // The affine map's input: the previous output, or a convolution's patch matrix; one
     // column per sample (affine) or per output pixel and sample (convolution).
-    let input = workspace.affineInput(layer, l, features: features)
+    let input = part.workspace.affineInput(layer, l, features: part.features)
     let columns = input.columns
     if rates.wantsDense {
       // −∇_b = −δ·1.
       var rate = Matrix<Scalar>(rows: shape.rows, columns: 1)
-      rate.formProduct(delta, workspace.ones(columns), alpha: -1)
+      rate.formProduct(delta, part.workspace.ones(columns), alpha: -1)
       rates.dense[biasIndex(ofLayer: l)] = rate
-      if let j = denseLayers.firstIndex(of: l) { rates.dense[j] = workspace.weightRate(l, input: input) }
+      if let j = denseLayers.firstIndex(of: l) { rates.dense[j] = part.workspace.weightRate(l, input: input) }
     }
     if let t = tuckerLayers.firstIndex(of: l) {
-      // The whole kernel rate, read as the order-4 kernel tensor.
-      evaluation.tensors[t].rate = Tensor(
-        reshaping: workspace.weightRate(l, input: input), dimensions: layer.kernelDimensions!)
+      // The whole kernel rate (read as the order-4 kernel tensor when the parts are merged).
+      rates.tucker[t] = part.workspace.weightRate(l, input: input)
     }
     guard let block = lowRankLayers.firstIndex(of: l) else { return }
     let v = evaluation.blocks[block].rightBasis
@@ -339,12 +448,12 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let formed: Bool
     switch weight {
     case .dense: formed = true
-    case nil: formed = workspace.hasWeightRate(l)
+    case nil: formed = part.workspace.hasWeightRate(l)
     default: formed = false
     }
     if formed {
       guard v != nil || u != nil else { return }
-      let rate = workspace.weightRate(l, input: input)
+      let rate = part.workspace.weightRate(l, input: input)
       if let v { evaluation.blocks[block].fTimesV = rate * v }
       if let u { evaluation.blocks[block].fTransposeTimesU = rate.transposedTimes(u) }
       return
@@ -355,20 +464,20 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       // it yet); `==` on the same storage is O(1).
       var fv = Matrix<Scalar>(rows: shape.rows, columns: v.columns)
       if case .factored(_, let b) = weight, b == v {
-        fv.formProduct(delta, workspace.projections[l], opB: .transposed, alpha: -1)
+        fv.formProduct(delta, part.workspace.projections[l], opB: .transposed, alpha: -1)
       } else {
-        workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
-        workspace.scratch.formProduct(v, input, opA: .transposed)
-        fv.formProduct(delta, workspace.scratch, opB: .transposed, alpha: -1)
+        part.workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
+        part.workspace.scratch.formProduct(v, input, opA: .transposed)
+        fv.formProduct(delta, part.workspace.scratch, opB: .transposed, alpha: -1)
       }
       evaluation.blocks[block].fTimesV = fv
     }
     if let u {
       // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
-      workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
-      workspace.scratch.formProduct(u, delta, opA: .transposed)
+      part.workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
+      part.workspace.scratch.formProduct(u, delta, opA: .transposed)
       var fu = Matrix<Scalar>(rows: shape.columns, columns: u.columns)
-      fu.formProduct(input, workspace.scratch, opB: .transposed, alpha: -1)
+      fu.formProduct(input, part.workspace.scratch, opB: .transposed, alpha: -1)
       evaluation.blocks[block].fTransposeTimesU = fu
     }
   }
@@ -427,10 +536,12 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - Throws: ``TrainingError/nonFiniteLoss``.
   public mutating func loss(at state: LowRankState<Scalar>) throws(TrainingError) -> Double {
     precondition(!labels.isEmpty, "Network.loss: no batch; call setBatch first")
-    let (weights, biases) = layerParameters(state, batch: features.columns)
+    let (weights, biases) = layerParameters(state, batch: parts.map(\.labels.count).max()!)
     passLoss = nil
-    workspace.forward(layers, input: features, weights: weights, biases: biases)
-    let loss = workspace.softmaxCrossEntropy(labels: labels, layerCount: layers.count)
+    let total = labels.count
+    let loss = runParts { network, part in
+      network.forwardLoss(weights: weights, biases: biases, total: total, part: &part).loss
+    }.reduce(0, +)
     guard loss.isFinite else { throw .nonFiniteLoss }
     return loss
   }
@@ -521,12 +632,36 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 struct RateCollector<Scalar: BLASScalar> {
   let wantsDense: Bool
   var dense: [Matrix<Scalar>]
+  /// The whole rate of each Tucker kernel, as its `rows × patchSize` matrix.
+  var tucker: [Matrix<Scalar>]
 
   init(network: Network<some NetworkScalar>, wantsDense: Bool) {
     self.wantsDense = wantsDense
-    dense =
-      wantsDense
-      ? Array(repeating: Matrix(rows: 0, columns: 0), count: network.denseParameterCount) : []
+    let empty = Matrix<Scalar>(rows: 0, columns: 0)
+    dense = wantsDense ? Array(repeating: empty, count: network.denseParameterCount) : []
+    tucker = Array(repeating: empty, count: network.tuckerLayers.count)
+  }
+}
+
+/// What one part of a batch contributes to an evaluation.
+struct PartOutput<Scalar: BLASScalar> {
+  /// The request with this part's products filled in.
+  var evaluation: FieldEvaluation<Scalar>
+  var rates: RateCollector<Scalar>
+  /// The part's share of the batch loss.
+  var loss: Double
+  var correct: Int
+}
+
+/// One part of a batch (``Network/batchParts``) with the buffers of its passes.
+struct BatchPart<Scalar: NetworkScalar> {
+  var features: Matrix<Scalar>
+  var labels: [Int] = []
+  var workspace: Workspace<Scalar>
+
+  init(layerCount: Int) {
+    features = Matrix(rows: 0, columns: 0)
+    workspace = Workspace(layerCount: layerCount)
   }
 }
 

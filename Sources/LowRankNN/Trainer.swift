@@ -21,6 +21,12 @@ public struct Trainer<Scalar: NetworkScalar> {
   public private(set) var state: LowRankState<Scalar>
   /// Batches trained so far.
   public private(set) var steps = 0
+  /// Parts each batch is split into, evaluated concurrently (``Network/batchParts``; a speed
+  /// setting: results equal up to rounding). Default 1.
+  public var batchParts: Int {
+    get { network.batchParts }
+    set { network.batchParts = newValue }
+  }
   private var integrator: any LowRankIntegrator<Scalar>
 
   /// A trainer with freshly initialised weights (seeded by the configuration).

@@ -34,6 +34,8 @@ struct RunRecord: Codable {
   var configuration: TrainingConfiguration
   var dataset: String
   var threads: Int
+  /// Parts each batch was split into (absent in files of earlier versions: 1).
+  var batchParts: Int? = nil
   var trainSamples: Int
   var machine: String
   var epochs: [EpochRecord]
@@ -64,6 +66,8 @@ struct TrainingRun {
   var configuration: TrainingConfiguration
   var dataset: DatasetChoice
   var threads: Int
+  /// Parts each batch is split into, evaluated concurrently (`Network.batchParts`).
+  var batchParts = 1
   var out: String?
   var save: String?
   var quiet: Bool
@@ -77,11 +81,13 @@ struct TrainingRun {
     -> Trainer<Float>
   {
     var trainer = try initial ?? Trainer<Float>(configuration: configuration)
+    trainer.batchParts = batchParts
     var batches = try BatchIterator(dataset: train, batchSize: configuration.batchSize)
     var shuffler = SplitMix64(seed: configuration.seed &+ 0x5EED)
     let progress = Progress(enabled: !quiet && isatty(STDOUT_FILENO) != 0)
     var record = RunRecord(
-      configuration: configuration, dataset: dataset.rawValue, threads: threads, trainSamples: train.count,
+      configuration: configuration, dataset: dataset.rawValue, threads: threads, batchParts: batchParts,
+      trainSamples: train.count,
       machine: machineDescription(), epochs: [], trace: [], traceInterval: traceInterval)
     let c = configuration
     print(
@@ -90,6 +96,7 @@ struct TrainingRun {
           ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)"
           : c.mode == .fixed || c.mode == .vanilla ? " rank \(c.startRank)" : "")
         + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads"
+        + (batchParts > 1 ? ", batch in \(batchParts) parts" : "")
     )
     for epoch in 1...c.epochs {
       batches.startEpoch(shuffledUsing: &shuffler)

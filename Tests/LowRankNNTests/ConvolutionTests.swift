@@ -113,12 +113,12 @@ struct ConvolutionTests {
   /// sum: errors of order 10⁻¹⁴, bound 10⁻¹².
   @Test(
     "factored K, L and S gradients of low-rank convolutions equal the dense ∇W products", arguments: [0, 1],
-    [Network<Double>.LowRankEvaluation.factored, .formed, .cheaper])
-  func factoredProducts(network index: Int, evaluation: Network<Double>.LowRankEvaluation) throws {
+    evaluationSettings)
+  func factoredProducts(network index: Int, setting: EvaluationSetting) throws {
     var g = testGenerator(41)
     let layers = convolutionalNetwork(index, activation: .tanh)
     var network = Network<Double>(layers: layers)
-    network.lowRankEvaluation = evaluation
+    setting.apply(to: &network)
     let (x, labels) = randomBatch(inputs: network.inputs, classes: 3, batch: 5, using: &g)
     try network.setBatch(features: x, labels: labels)
     let blocks = network.lowRankLayers.map { l in

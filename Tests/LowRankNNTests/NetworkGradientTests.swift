@@ -80,15 +80,15 @@ struct NetworkGradientTests {
   @Test(
     "factored products equal −∇W·V, −∇Wᵀ·U, −Uᵀ∇W·V of a dense backprop",
     arguments: [Activation.relu, .tanh, .identity],
-    [Network<Double>.LowRankEvaluation.factored, .formed, .cheaper])
-  func factoredProducts(activation: Activation, evaluation: Network<Double>.LowRankEvaluation) throws {
+    evaluationSettings)
+  func factoredProducts(activation: Activation, setting: EvaluationSetting) throws {
     var g = testGenerator(11)
     let layers: [Layer] = [
       .lowRank(6, 8, rank: 4, activation: activation), .dense(8, 5, activation: activation),
       .lowRank(5, 7, rank: 2, activation: activation), .dense(7, 4),
     ]
     var network = Network<Double>(layers: layers)
-    network.lowRankEvaluation = evaluation
+    setting.apply(to: &network)
     let (x, labels) = randomBatch(inputs: 6, classes: 4, batch: 10, using: &g)
     try network.setBatch(features: x, labels: labels)
     // Arbitrary (non-orthonormal) A, B of width k ≠ rank, and bases of other widths, as the

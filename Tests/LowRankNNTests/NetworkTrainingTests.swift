@@ -52,12 +52,12 @@ struct NetworkTrainingTests {
   /// from the kept `∇_W`).
   @Test(
     "single-pass adaptive step at full rank is exactly one SGD step, with or without the reuse",
-    arguments: [Network<Double>.LowRankEvaluation.factored, .formed, .cheaper])
-  func singlePassStepIsSGD(evaluation: Network<Double>.LowRankEvaluation) throws {
+    arguments: evaluationSettings)
+  func singlePassStepIsSGD(setting: EvaluationSetting) throws {
     var g = testGenerator(22)
     var network = Network<Double>(
       architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 8), activation: .tanh)
-    network.lowRankEvaluation = evaluation
+    setting.apply(to: &network)
     let state0 = network.initialState(using: &g)
     let (x, labels) = randomBatch(inputs: 6, classes: 3, batch: 12, using: &g)
     try network.setBatch(features: x, labels: labels)
@@ -92,7 +92,7 @@ struct NetworkTrainingTests {
     }
     var lowRank = Network<Double>(
       architecture: [6, 8, 5, 3], mode: .lowRank(startRank: 3), activation: .tanh)
-    lowRank.lowRankEvaluation = evaluation
+    setting.apply(to: &lowRank)
     let start = lowRank.initialState(using: &g)
     try lowRank.setBatch(features: x, labels: labels)
     var full = FullPasses(network: lowRank)

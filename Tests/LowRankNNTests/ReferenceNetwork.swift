@@ -236,3 +236,27 @@ func checkCheckpointRoundTrip(
     #expect(throws: TrainingError.self, "\(name)") { _ = try Checkpoint.read(from: url) }
   }
 }
+
+/// How the evaluation tests run a network: each way of evaluating its low-rank layers on the
+/// whole batch, and batches split into parts (uneven for 3 parts), whose rates must add up to
+/// the whole batch's.
+let evaluationSettings: [EvaluationSetting] = [
+  .init(.factored, parts: 1), .init(.formed, parts: 1), .init(.cheaper, parts: 1), .init(.factored, parts: 3),
+  .init(.formed, parts: 2),
+]
+
+struct EvaluationSetting: Sendable, CustomStringConvertible {
+  var evaluation: Network<Double>.LowRankEvaluation
+  var parts: Int
+  init(_ evaluation: Network<Double>.LowRankEvaluation, parts: Int) {
+    self.evaluation = evaluation
+    self.parts = parts
+  }
+  var description: String { "\(evaluation), \(parts) part\(parts == 1 ? "" : "s")" }
+
+  /// Applies the setting to `network`.
+  func apply(to network: inout Network<Double>) {
+    network.lowRankEvaluation = evaluation
+    network.batchParts = parts
+  }
+}

@@ -38,11 +38,15 @@ struct TuckerConvolutionTests {
   /// At full multilinear ranks a Tucker kernel is the dense kernel: same logits, same loss,
   /// and the Tucker block's rate is the dense layer's `−∇_W` read as a tensor (the dense rate is
   /// checked against finite differences in `ConvolutionTests`).
-  @Test("a Tucker convolution at full ranks equals the dense convolution, and its rate is −∇W")
-  func fullRanksEqualDense() throws {
+  /// With the Tucker network's batch in 1 or 3 parts (the parts' rates summed).
+  @Test(
+    "a Tucker convolution at full ranks equals the dense convolution, and its rate is −∇W",
+    arguments: [1, 3])
+  func fullRanksEqualDense(parts: Int) throws {
     var g = testGenerator(81)
     var dense = Network<Double>(layers: layers(.dense))
     var tucker = Network<Double>(layers: layers(.tucker(ranks: [4, 3, 3, 2])))
+    tucker.batchParts = parts
     #expect(tucker.tuckerLayers == [1] && tucker.lowRankLayers.isEmpty && tucker.denseLayers == [0, 3])
     let (weights, biases) = randomParameters(dense, using: &g)
     let denseState = try dense.state(weights: weights, biases: biases)
