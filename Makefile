@@ -147,6 +147,10 @@ ODE_DOC     := Docs/Integrators.md
 EXP_DATA    :=
 EXP_MNIST   := mnist
 endif
+# RESUME=1 skips every training run whose result file already holds all its epochs (same
+# configuration), to continue an interrupted series such as a multi-seed table.
+RESUME ?=
+EXP_RESUME  := $(if $(RESUME),--skip-complete,)
 
 .PHONY: experiments exp-prep
 experiments: table-fc table-lenet table-tucker table-fixed table-compress timing ode-convergence ## every experiment below (QUICK=1: small subsets, results/quick)
@@ -170,10 +174,10 @@ FC_MARKER ?= table-fc
 table-fc: exp-prep $(EXP_MNIST) ## dense and rank-adaptive DLRT on MNIST over τ and seeds; table in Docs/Experiments.md
 	@mkdir -p $(FC_DIR)
 	@for seed in $(FC_SEEDS); do \
-	  $(DLRT_RELEASE) train $(EXP_DATA) --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet \
+	  $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet \
 	    --out $(FC_DIR)/dense-seed$$seed || exit 1; \
 	  for tau in $(FC_TAUS); do \
-	    $(DLRT_RELEASE) train $(EXP_DATA) --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
+	    $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
 	      --out $(FC_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
 	  done; \
 	done
@@ -192,7 +196,7 @@ LENET_SEEDS  ?= 1
 LENET_ARGS   ?=
 LENET_DIR    ?= $(EXP_RESULTS)/table-lenet
 LENET_MARKER ?= table-lenet
-LENET_TRAIN   = $(DLRT_RELEASE) train $(EXP_DATA) --arch lenet5 --epochs $(LENET_EPOCHS) --batch 128 --optimizer sgd \
+LENET_TRAIN   = $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --arch lenet5 --epochs $(LENET_EPOCHS) --batch 128 --optimizer sgd \
   --lr 0.05 --quiet $(LENET_ARGS)
 
 .PHONY: table-lenet
@@ -244,10 +248,10 @@ table-fixed: exp-prep $(EXP_MNIST) ## fixed-rank DLRT vs vanilla factorised trai
 	@mkdir -p $(FIXED_DIR)
 	@for seed in $(FIXED_SEEDS); do for opt in $(FIXED_OPTIMIZERS); do \
 	  o=$${opt%%:*}; lr=$${opt##*:}; \
-	  $(DLRT_RELEASE) train $(EXP_DATA) --mode dense --optimizer $$o --lr $$lr --epochs $(FIXED_EPOCHS) \
+	  $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode dense --optimizer $$o --lr $$lr --epochs $(FIXED_EPOCHS) \
 	    --seed $$seed --quiet --out $(FIXED_DIR)/dense-$$o-seed$$seed || exit 1; \
 	  for r in $(FIXED_RANKS); do for mode in fixed vanilla; do \
-	    $(DLRT_RELEASE) train $(EXP_DATA) --mode $$mode --start-rank $$r --optimizer $$o --lr $$lr \
+	    $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode $$mode --start-rank $$r --optimizer $$o --lr $$lr \
 	      --epochs $(FIXED_EPOCHS) --seed $$seed --quiet --out $(FIXED_DIR)/$$mode-r$$r-$$o-seed$$seed || exit 1; \
 	  done; done; \
 	done; done
@@ -270,7 +274,7 @@ COMPRESS_DIR         ?= $(EXP_RESULTS)/table-compress
 .PHONY: table-compress
 table-compress: exp-prep $(EXP_MNIST) ## compress a trained dense network at several τ (SVD, DLRT, frozen-bases fine-tuning); table in Docs/Experiments.md
 	@mkdir -p $(COMPRESS_DIR)
-	$(DLRT_RELEASE) train $(EXP_DATA) --mode dense --epochs $(COMPRESS_BASE_EPOCHS) --quiet \
+	$(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode dense --epochs $(COMPRESS_BASE_EPOCHS) --quiet \
 	  --out $(COMPRESS_DIR)/dense --save $(COMPRESS_DIR)/dense.dlrt
 	@for tau in $(COMPRESS_TAUS); do \
 	  $(DLRT_RELEASE) compress $(EXP_DATA) --model $(COMPRESS_DIR)/dense.dlrt --tau $$tau --epochs $(COMPRESS_EPOCHS) \

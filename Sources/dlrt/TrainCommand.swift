@@ -108,10 +108,19 @@ struct Train: ParsableCommand {
   @Flag(help: "Print only the epoch lines (no progress bar).")
   var quiet = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "With --out: train nothing if <out>.json already holds every epoch of this run.",
+      discussion:
+        "Same configuration, data set and training samples; the file's result is printed instead. "
+        + "For resuming an interrupted series of runs (make ... RESUME=1)."))
+  var skipComplete = false
+
   func validate() throws {
     do { try makeConfiguration().validate() } catch { throw ValidationError("\(error)") }
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1") }
+    if skipComplete && out == nil { throw ValidationError("--skip-complete needs --out") }
   }
 
   func makeConfiguration() throws -> TrainingConfiguration {
@@ -145,6 +154,16 @@ struct Train: ParsableCommand {
     guard architecture.classes >= train.classCount else {
       throw ValidationError(
         "--arch \(architecture) has \(architecture.classes) classes but the data has \(train.classCount)")
+    }
+    if skipComplete, let out,
+      let done = RunRecord.complete(
+        at: out + ".json", configuration: configuration, dataset: data.dataset, trainSamples: train.count),
+      let last = done.epochs.last
+    {
+      print(
+        "skipped: \(out).json already holds the \(done.epochs.count) epochs of this run (test accuracy "
+          + String(format: "%.2f%%)", 100 * last.testAccuracy))
+      return
     }
     let run = TrainingRun(
       configuration: configuration, dataset: data.dataset, threads: threads,

@@ -57,6 +57,20 @@ struct RunRecord: Codable {
     }
   }
 
+  /// The record at `path` if it is a finished run of `configuration` on `dataset` with
+  /// `trainSamples` training samples (every epoch present); nil when the file is missing,
+  /// unreadable, of another run or unfinished.
+  static func complete(
+    at path: String, configuration: TrainingConfiguration, dataset: DatasetChoice, trainSamples: Int
+  ) -> RunRecord? {
+    guard let data = FileManager.default.contents(atPath: path),
+      let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+      record.configuration == configuration, record.dataset == dataset.rawValue,
+      record.trainSamples == trainSamples, record.epochs.count == configuration.epochs
+    else { return nil }
+    return record
+  }
+
   /// Batches per epoch (the last may be partial).
   var batchesPerEpoch: Int { (trainSamples + configuration.batchSize - 1) / configuration.batchSize }
 }

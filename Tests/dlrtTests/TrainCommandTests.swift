@@ -22,6 +22,33 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
 }
 
 @Suite struct TrainCommandTests {
+  /// `--skip-complete` leaves a finished run's file alone (not even rewritten), and trains when
+  /// the file holds fewer epochs or another configuration.
+  @Test func skipCompleteResumesOnlyUnfinishedRuns() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try writeSyntheticDataset(to: dir, train: 100, test: 20)
+    let out = dir.appendingPathComponent("run").path
+    func train(_ extra: [String]) throws -> Data {
+      var command = try DLRT.parseAsRoot(arguments(dir, ["--out", out, "--skip-complete"] + extra))
+      try command.run()
+      return try Data(contentsOf: URL(fileURLWithPath: out + ".json"))
+    }
+    func epochs(_ data: Data) throws -> Int {
+      try JSONDecoder().decode(RunRecord.self, from: data).epochs.count
+    }
+    let first = try train(["--epochs", "1"])
+    try FileManager.default.setAttributes(
+      [.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: out + ".json")
+    #expect(try train(["--epochs", "1"]) == first)
+    let untouched =
+      try FileManager.default.attributesOfItem(atPath: out + ".json")[.modificationDate] as? Date
+    #expect(untouched == Date(timeIntervalSince1970: 0))
+    #expect(try epochs(train(["--epochs", "2"])) == 2)
+    let reseeded = try JSONDecoder().decode(RunRecord.self, from: train(["--epochs", "2", "--seed", "9"]))
+    #expect(reseeded.configuration.seed == 9 && reseeded.epochs.count == 2)
+  }
+
   func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlrt-train-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -160,7 +187,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
       ["train", "--tau", "-1"], ["train", "--arch", "784-x-10"], ["train", "--arch", "lenet6"],
       ["train", "--mode", "sparse"],
       ["train", "--epochs", "0"], ["train", "--start-rank", "300", "--max-rank", "200"],
-      ["train", "--optimizer", "lbfgs"],
+      ["train", "--optimizer", "lbfgs"], ["train", "--skip-complete"],
       ["evaluate"],
     ] {
       #expect(throws: (any Error).self, "\(bad)") { _ = try DLRT.parseAsRoot(bad) }
