@@ -555,22 +555,39 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     return ws.outputs[layers.count - 1]
   }
 
-  /// The predicted class (argmax of the logits; the first on ties) of each sample.
-  public func predictions(features: Matrix<Scalar>, state: LowRankState<Scalar>) -> [Int] {
-    let z = logits(features: features, state: state)
-    var result = [Int](repeating: 0, count: z.columns)
-    z.withUnsafeBufferPointer { p in
-      result.withUnsafeMutableBufferPointer { Scalar.argmaxColumns(p, rows: z.rows, into: $0) }
+  /// The predicted class (argmax of the logits; the first on ties) of each sample, computed
+  /// `chunk` samples at a time (fewer when a chunk's forward workspace would exceed 2²⁴ entries,
+  /// as for convolutions; ``forwardEntriesPerSample``) through one workspace.
+  public func predictions(features: Matrix<Scalar>, state: LowRankState<Scalar>, chunk: Int = 2000) -> [Int] {
+    precondition(features.rows == inputs, "Network.predictions: features \(features.shape), \(inputs) inputs")
+    let n = features.columns
+    let size = Swift.max(1, Swift.min(chunk, (1 << 24) / forwardEntriesPerSample))
+    var workspace = Workspace<Scalar>(layerCount: layers.count)
+    let (weights, biases) = layerParameters(state, batch: Swift.min(size, n))
+    var result = [Int](repeating: 0, count: n)
+    for start in stride(from: 0, to: n, by: size) {
+      let range = start..<Swift.min(start + size, n)
+      let block = range.count == n ? features : Matrix(features.columns(range))
+      workspace.forward(layers, input: block, weights: weights, biases: biases)
+      let z = workspace.outputs[layers.count - 1]
+      z.withUnsafeBufferPointer { p in
+        result.withUnsafeMutableBufferPointer {
+          Scalar.argmaxColumns(p, rows: z.rows, into: UnsafeMutableBufferPointer(rebasing: $0[range]))
+        }
+      }
     }
     return result
   }
 
-  /// The fraction of samples whose predicted class is the label (0 for no samples).
-  public func accuracy(features: Matrix<Scalar>, labels: [Int], state: LowRankState<Scalar>) -> Double {
+  /// The fraction of samples whose predicted class is the label (0 for no samples), in chunks of
+  /// at most `chunk` samples (``predictions(features:state:chunk:)``).
+  public func accuracy(
+    features: Matrix<Scalar>, labels: [Int], state: LowRankState<Scalar>, chunk: Int = 2000
+  ) -> Double {
     precondition(
       features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
-    let predicted = predictions(features: features, state: state)
+    let predicted = predictions(features: features, state: state, chunk: chunk)
     return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
   }
 

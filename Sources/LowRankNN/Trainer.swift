@@ -125,22 +125,9 @@ public struct Trainer<Scalar: NetworkScalar> {
   }
 
   /// Accuracy of the current weights on a labelled set, in chunks of at most `chunk` samples
-  /// (fewer when a chunk's forward workspace would exceed 2²⁴ entries, as for convolutions).
+  /// (see ``Network/predictions(features:state:chunk:)``).
   public func accuracy(features: Matrix<Scalar>, labels: [Int], chunk: Int = 2000) -> Double {
-    precondition(
-      features.columns == labels.count, "accuracy: \(features.columns) samples, \(labels.count) labels")
-    guard !labels.isEmpty else { return 0 }
-    let chunk = Swift.max(1, Swift.min(chunk, (1 << 24) / network.forwardEntriesPerSample))
-    var correct = 0
-    var start = 0
-    while start < labels.count {
-      let end = Swift.min(start + chunk, labels.count)
-      let block = Matrix(features.columns(start..<end))
-      let predicted = network.predictions(features: block, state: state)
-      correct += zip(predicted, labels[start..<end]).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
-      start = end
-    }
-    return Double(correct) / Double(labels.count)
+    network.accuracy(features: features, labels: labels, state: state, chunk: chunk)
   }
 
   /// Parameter counts at the current ranks (reference definitions, see ``ParameterCounts``).
