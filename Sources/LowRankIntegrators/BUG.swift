@@ -78,7 +78,7 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
       &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters,
       evolveDense: movesDenseWithGalerkinStep,
       atPreviousPoint: movesDenseWithGalerkinStep && counters.evaluations == 1)
-    let truncations = try state.assignTruncated(result.matrices, truncation)
+    let truncations = try state.assignTruncated(result.matrices, truncation, threads: field.blockConcurrency)
     state.tuckers = try result.tuckers.map {
       try TuckerTensor.truncate(core: $0.core, factors: $0.factors, policy: truncation).tensor
     }
@@ -140,20 +140,22 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
     evaluations: &counters.evaluations, objective: &counters.objective)
   let (k, l) = (system.k!, system.l!)
   let tuckerBases = try system.tucker.newBases(state.tuckers, augment: augment, time: t + h)
-  var u: [Matrix<Scalar>] = []
-  var v: [Matrix<Scalar>] = []
-  for (b, y) in state.blocks.enumerated() {
-    if augment {
-      // Û spans [U₀, K₁], V̂ spans [V₀, L₁] (Ceruti, Kusch & Lubich 2022).
-      guard k[b].isFinite, l[b].isFinite else { throw IntegratorError.nonFinite(time: t + h) }
-      u.append(try y.u.augmentedBasis(with: k[b]))
-      v.append(try y.v.augmentedBasis(with: l[b]))
-    } else {
-      u.append(try k[b].orthonormalized())
-      v.append(try l[b].orthonormalized())
+  let blocks = state.blocks
+  if augment {
+    for b in blocks.indices where !(k[b].isFinite && l[b].isFinite) {
+      throw IntegratorError.nonFinite(time: t + h)
     }
   }
-  return BasisUpdate(u: u, v: v, k: k, l: l, tuckers: tuckerBases)
+  // Job 2b is block b's left basis, 2b + 1 its right basis; independent of each other.
+  let bases = try concurrentMap(2 * blocks.count, threads: field.blockConcurrency) { job in
+    let (b, left) = (job / 2, job % 2 == 0)
+    // Û spans [U₀, K₁], V̂ spans [V₀, L₁] (Ceruti, Kusch & Lubich 2022).
+    if augment { return try (left ? blocks[b].u : blocks[b].v).augmentedBasis(with: left ? k[b] : l[b]) }
+    return try (left ? k[b] : l[b]).orthonormalized()
+  }
+  return BasisUpdate(
+    u: blocks.indices.map { bases[2 * $0] }, v: blocks.indices.map { bases[2 * $0 + 1] }, k: k, l: l,
+    tuckers: tuckerBases)
 }
 
 /// `U·S·Vᵀ` with orthonormal U (n×k), V (m×l) and a k×l core that need not be square: the
@@ -170,11 +172,14 @@ struct Factored<Scalar: BLASScalar> {
 }
 
 extension LowRankState {
-  /// Replaces every block by its truncation by `policy`, returning what was kept and dropped.
-  mutating func assignTruncated(_ factored: [Factored<Scalar>], _ policy: TruncationPolicy) throws
-    -> [LowRankMatrix<Scalar>.Truncation]
+  /// Replaces every block by its truncation by `policy`, returning what was kept and dropped;
+  /// the blocks' SVDs on `threads` threads (``LowRankVectorField/blockConcurrency``).
+  mutating func assignTruncated(_ factored: [Factored<Scalar>], _ policy: TruncationPolicy, threads: Int = 1)
+    throws -> [LowRankMatrix<Scalar>.Truncation]
   {
-    let truncations = try factored.map { try $0.truncated(policy) }
+    let truncations = try concurrentMap(factored.count, threads: threads) {
+      try factored[$0].truncated(policy)
+    }
     blocks = truncations.map(\.matrix)
     return truncations
   }

@@ -78,7 +78,7 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     }
     for i in state.dense.indices { state.dense[i].add(e.denseRates[i], scaledBy: Scalar(h)) }
 
-    let truncations = try state.assignTruncated(full, truncation)
+    let truncations = try state.assignTruncated(full, truncation, threads: field.blockConcurrency)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }

@@ -53,7 +53,7 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       core.assign(Matrix.product(uTilde, k1, opA: .transposed).timesTransposed(n), row: r, column: 0)
       factored.append(Factored(u: uHat, s: core, v: vHat))
     }
-    let truncations = try state.assignTruncated(factored, truncation)
+    let truncations = try state.assignTruncated(factored, truncation, threads: field.blockConcurrency)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }

@@ -110,6 +110,16 @@ public protocol LowRankVectorField<Scalar> {
   /// Fills the outputs of `evaluation` (see ``FieldEvaluation``).
   /// - Throws: when F cannot be evaluated (for example NaN in a network's loss).
   mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws
+
+  /// Threads on which an integrator may run its independent per-block work (the bases'
+  /// augmentation and the truncation SVDs of different blocks) while stepping this field.
+  /// Default 1 (in order on the calling thread). More than 1 pays only when OpenBLAS runs on one
+  /// thread; a network returns its batch parts, which run that way.
+  var blockConcurrency: Int { get }
+}
+
+extension LowRankVectorField {
+  public var blockConcurrency: Int { 1 }
 }
 
 /// A matrix ODE with one block that computes `F(t, A·Bᵀ)·V` and `F(t, A·Bᵀ)ᵀ·U` directly from

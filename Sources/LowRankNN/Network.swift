@@ -94,6 +94,10 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
   }
 
+  /// ``batchParts``: integrators run their per-block work (augmentation, truncation) on as
+  /// many threads as the batch's parts.
+  public var blockConcurrency: Int { batchParts }
+
   /// The parts of the current batch, each with the buffers of its passes.
   private var parts: [BatchPart<Scalar>]
   /// The loss of the last full pass of ``evaluate(_:)`` while its activations and errors are
