@@ -64,8 +64,9 @@ def main() -> None:
     p.add_argument("--max-rank", type=int, default=250)
     p.add_argument("--single-pass", action="store_true",
                    help="also run our DLRT with --single-pass (one forward/backward per batch) and rate it like ours DLRT")
-    p.add_argument("--split-batch", action="store_true",
-                   help="run ours with --split-batch (the batch split over the threads, one OpenBLAS thread each)")
+    p.add_argument("--no-split-batch", action="store_true",
+                   help="run ours with --no-split-batch (all threads inside OpenBLAS instead of the batch split "
+                        "over them, one OpenBLAS thread each)")
     p.add_argument("--out", default=None, help="prefix of the result files (default results/compare, "
                    "results/compare-lenet)")
     a = p.parse_args()
@@ -77,7 +78,7 @@ def main() -> None:
     common = ["--epochs", str(a.epochs), "--threads", str(a.threads), "--batch", str(a.batch), "--lr", str(a.lr)]
     low_rank = ["--tau", str(a.tau), "--start-rank", str(a.start_rank), "--max-rank", str(a.max_rank)]
     here = os.path.dirname(os.path.abspath(__file__))
-    ours_train = [a.dlrt, "train", *spec["ours"], *(["--split-batch"] if a.split_batch else [])]
+    ours_train = [a.dlrt, "train", *spec["ours"], *(["--no-split-batch"] if a.no_split_batch else [])]
     runs = {
         "ours dense": [*ours_train, "--mode", "dense", "--optimizer", "sgd", "--quiet", *common,
                        "--out", a.out + "-ours-dense"],
@@ -109,7 +110,7 @@ def main() -> None:
     r = {name: (ours(command[-1] + ".json") if name.startswith("ours") else torch(command[-1]))
          for name, command in runs.items()}
     print(f"\nlast epoch of {a.epochs}; {spec['label']}batch {a.batch}, SGD lr {a.lr}, {a.threads} threads"
-          f"{' (ours: batch split over them)' if a.split_batch else ''}, "
+          f"{'' if a.threads == 1 else ' (ours: all in OpenBLAS)' if a.no_split_batch else ' (ours: batch split over them)'}, "
           f"τ = {a.tau}, start rank {a.start_rank}, max rank {a.max_rank}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_start:.2f} before, "
           f"{load_end:.2f} after\n")

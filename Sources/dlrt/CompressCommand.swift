@@ -81,8 +81,7 @@ struct Compress: ParsableCommand {
   @Option(help: "Seed of the shuffling.")
   var seed: UInt64 = 1
 
-  @Option(help: "OpenBLAS threads.")
-  var threads = 2
+  @OptionGroup var parallelism: ThreadOptions
 
   @Option(help: "Train on the first N training samples only.")
   var trainSamples: Int?
@@ -104,12 +103,11 @@ struct Compress: ParsableCommand {
     guard epochs >= 0, finetuneEpochs >= 0 else {
       throw ValidationError("--epochs and --finetune-epochs must be ≥ 0")
     }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1") }
   }
 
   func run() throws {
-    BLASThreads.set(threads)
+    parallelism.apply()
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
     let (originalNetwork, originalState) = try checkpoint.restore()
     var (train, test) = try data.load(log: { print($0) })
@@ -155,8 +153,8 @@ struct Compress: ParsableCommand {
       var phaseConfiguration = trainer.configuration
       (phaseConfiguration.mode, phaseConfiguration.epochs) = (mode, epochs)
       let run = TrainingRun(
-        configuration: phaseConfiguration, dataset: data.dataset, threads: threads,
-        out: out.map { $0 + suffix },
+        configuration: phaseConfiguration, dataset: data.dataset, threads: parallelism.threads,
+        batchParts: parallelism.batchParts, out: out.map { $0 + suffix },
         save: nil, quiet: quiet)
       let start = try Trainer<Float>(
         configuration: phaseConfiguration, network: trainer.network, state: trainer.state)
@@ -183,7 +181,7 @@ struct Compress: ParsableCommand {
       adaptiveRanks: adaptiveRanks, finetuneEpochs: finetuneEpochs, finetuneAccuracy: finetuneAccuracy,
       finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks,
       finalTuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
-      threads: threads,
+      threads: parallelism.threads,
       machine: machineDescription())
     if let out {
       try ResultFiles.writeJSON(record, to: out + ".json")

@@ -84,17 +84,7 @@ struct Train: ParsableCommand {
   @Option(help: "Seed of initialisation and shuffling.")
   var seed = TrainingConfiguration.defaults.seed
 
-  @Option(help: "OpenBLAS threads.")
-  var threads = 2
-
-  @Flag(
-    help: ArgumentHelp(
-      "Use the --threads threads by splitting every batch into as many parts that run concurrently, "
-        + "with one OpenBLAS thread each (instead of all threads in every product).",
-      discussion:
-        "Faster where products are small, such as LeNet5's; slower where the integrator's own QR and SVD "
-        + "are large (the fully-connected networks). Results equal up to rounding."))
-  var splitBatch = false
+  @OptionGroup var parallelism: ThreadOptions
 
   @Option(help: "Train on the first N training samples only (quick runs).")
   var trainSamples: Int?
@@ -118,7 +108,6 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     do { try makeConfiguration().validate() } catch { throw ValidationError("\(error)") }
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1") }
     if skipComplete && out == nil { throw ValidationError("--skip-complete needs --out") }
   }
@@ -140,7 +129,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    BLASThreads.set(splitBatch ? 1 : threads)
+    parallelism.apply()
     let configuration = try makeConfiguration()
     let log: (String) -> Void = { print($0) }
     var (train, test) = try data.load(log: log)
@@ -166,8 +155,8 @@ struct Train: ParsableCommand {
       return
     }
     let run = TrainingRun(
-      configuration: configuration, dataset: data.dataset, threads: threads,
-      batchParts: splitBatch ? threads : 1, out: out,
+      configuration: configuration, dataset: data.dataset, threads: parallelism.threads,
+      batchParts: parallelism.batchParts, out: out,
       save: save, quiet: quiet)
     try run.execute(train: train, test: test)
   }

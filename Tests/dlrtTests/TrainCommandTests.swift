@@ -63,12 +63,15 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     ] + extra
   }
 
-  /// A short adaptive run on learnable data (two passes per batch; `--single-pass`; and that
-  /// with the batch split over two threads): ≥ 90% test accuracy (chance 10%), result files with
-  /// the configuration, seed and batch parts, and a checkpoint that `evaluate` reloads to the
-  /// same accuracy.
-  @Test(arguments: [(false, false), (true, false), (true, true)])
-  func trainWritesResultsAndCheckpointThatReproduces(singlePass: Bool, splitBatch: Bool) throws {
+  /// A short adaptive run on learnable data (two passes per batch on one thread; `--single-pass`;
+  /// that with two threads, the batch split over them by default; and with `--no-split-batch`):
+  /// ≥ 90% test accuracy (chance 10%), result files with the configuration, seed and batch parts,
+  /// and a checkpoint that `evaluate` reloads to the same accuracy.
+  @Test(arguments: [
+    (false, [String]()), (true, []), (true, ["--threads", "2"]),
+    (true, ["--threads", "2", "--no-split-batch"]),
+  ])
+  func trainWritesResultsAndCheckpointThatReproduces(singlePass: Bool, threads: [String]) throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
@@ -78,13 +81,14 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
       arguments(
         dir,
         ["--epochs", "6", "--seed", "5", "--out", out, "--save", model]
-          + (singlePass ? ["--single-pass"] : []) + (splitBatch ? ["--split-batch", "--threads", "2"] : [])))
+          + (singlePass ? ["--single-pass"] : []) + threads))
     try command.run()
     let record = try JSONDecoder().decode(
       RunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + ".json")))
     #expect(record.configuration.seed == 5 && record.configuration.mode == .adaptive)
     #expect(record.configuration.singlePass == singlePass)
-    #expect(record.batchParts == (splitBatch ? 2 : 1))
+    #expect(record.threads == (threads.isEmpty ? 1 : 2))
+    #expect(record.batchParts == (threads.count == 2 ? 2 : 1))
     #expect(record.epochs.count == 6)
     let last = try #require(record.epochs.last)
     #expect(last.testAccuracy >= 0.9, "test accuracy \(last.testAccuracy)")
