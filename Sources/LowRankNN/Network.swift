@@ -41,7 +41,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     /// Always by forming `W = A·Bᵀ` and `−∇_W = −δ·Xᵀ` (rows × cols each).
     case formed
     /// Per layer and pass, whichever way needs fewer multiply-adds for the pass's columns,
-    /// factor width k and requested bases (``Network/formsWeight(layer:width:requests:columns:)``).
+    /// factor width k and requested bases (``Network/formsWeight(layer:width:requests:batch:)``).
     case cheaper
   }
 
