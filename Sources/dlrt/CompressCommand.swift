@@ -21,6 +21,8 @@ struct CompressRecord: Codable {
   var adaptiveEpochs: Int
   var adaptiveAccuracy: Double?
   var adaptiveRanks: [Int]?
+  /// Multilinear ranks of Tucker convolutions after the adaptive phase (absent without them).
+  var adaptiveTuckerRanks: [[Int]]? = nil
   /// After `finetuneEpochs` epochs with frozen bases (nil when 0).
   var finetuneEpochs: Int
   var finetuneAccuracy: Double?
@@ -163,6 +165,7 @@ struct Compress: ParsableCommand {
     }
     let adaptiveAccuracy = try phase(.adaptive, epochs: epochs, suffix: "-adaptive")
     let adaptiveRanks = epochs > 0 ? trainer.state.ranks : nil
+    let adaptiveTuckerRanks = epochs > 0 && !trainer.state.tuckers.isEmpty ? trainer.state.tuckerRanks : nil
     let finetuneAccuracy = try phase(.frozen, epochs: finetuneEpochs, suffix: "-finetune")
     let finalAccuracy = finetuneAccuracy ?? adaptiveAccuracy ?? truncatedAccuracy
     let counts = trainer.parameterCounts
@@ -178,7 +181,8 @@ struct Compress: ParsableCommand {
       originalParameters: original.parameterCounts.evaluation, truncatedAccuracy: truncatedAccuracy,
       truncatedRanks: truncatedRanks, truncatedTuckerRanks: truncatedTuckerRanks, adaptiveEpochs: epochs,
       adaptiveAccuracy: adaptiveAccuracy,
-      adaptiveRanks: adaptiveRanks, finetuneEpochs: finetuneEpochs, finetuneAccuracy: finetuneAccuracy,
+      adaptiveRanks: adaptiveRanks, adaptiveTuckerRanks: adaptiveTuckerRanks, finetuneEpochs: finetuneEpochs,
+      finetuneAccuracy: finetuneAccuracy,
       finalAccuracy: finalAccuracy, finalRanks: trainer.state.ranks,
       finalTuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
       threads: parallelism.threads,
@@ -199,7 +203,6 @@ struct Compress: ParsableCommand {
   /// The Markdown table of several compress records.
   static func table(_ records: [CompressRecord]) -> String {
     func pct(_ x: Double?) -> String { x.map { String(format: "%.2f", 100 * $0) } ?? "-" }
-    func ranks(_ r: [Int]?) -> String { r.map { $0.map(String.init).joined(separator: ", ") } ?? "-" }
     var text =
       "| τ | original (%) | truncated (%) | ranks after truncation | adaptive (%) | epochs | fine-tuned (%) | epochs | final ranks | c.r. eval |\n"
     text += "|--:|--:|--:|---|--:|--:|--:|--:|---|--:|\n"

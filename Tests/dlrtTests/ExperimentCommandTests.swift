@@ -175,6 +175,9 @@ import Testing
     }
     #expect(record.truncatedTuckerRanks == expected)
     #expect(record.truncatedRanks.count == 1 && record.finalTuckerRanks?.count == 2)
+    // No fine-tuning: the adaptive phase's ranks are the final ones.
+    #expect(
+      record.adaptiveTuckerRanks == record.finalTuckerRanks && record.adaptiveRanks == record.finalRanks)
     let saved = try Checkpoint.read(from: URL(fileURLWithPath: path("t.dlrt")))
     #expect(saved.configuration.convolutions == .tucker && saved.tuckers?.count == 2)
     #expect(try saved.restore().state.tuckerRanks == record.finalTuckerRanks)
@@ -185,7 +188,8 @@ import Testing
     ])
     try lossless.run()
     let exact = try ResultFiles.read(CompressRecord.self, from: path("lossless.json"), expected: "compress")
-    #expect(exact.truncatedTuckerRanks == [[20, 1, 5, 5], [50, 20, 5, 5]])
+    #expect(
+      exact.truncatedTuckerRanks == [[20, 1, 5, 5], [50, 20, 5, 5]] && exact.adaptiveTuckerRanks == nil)
     #expect(abs(exact.truncatedAccuracy - exact.originalAccuracy) <= 1.0 / 2000)
   }
 
