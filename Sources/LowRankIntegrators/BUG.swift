@@ -116,6 +116,8 @@ struct BasisUpdate<Scalar: BLASScalar> {
   var l: [Matrix<Scalar>]
   /// New bases of the Tucker blocks, per tensor and mode.
   var tuckers: [[Matrix<Scalar>]] = []
+  /// The Tucker blocks' initial points formed densely by the K-steps, for the core step.
+  var tuckerPoints: [Tensor<Scalar>] = []
 }
 
 /// What a Galerkin step produced: per matrix block `Û·S₁·V̂ᵀ`, per Tucker block its core and bases.
@@ -155,7 +157,7 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   }
   return BasisUpdate(
     u: blocks.indices.map { bases[2 * $0] }, v: blocks.indices.map { bases[2 * $0 + 1] }, k: k, l: l,
-    tuckers: tuckerBases)
+    tuckers: tuckerBases, tuckerPoints: system.tucker.initialPoints)
 }
 
 /// `U·S·Vᵀ` with orthonormal U (n×k), V (m×l) and a k×l core that need not be square: the
@@ -200,7 +202,7 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
     let n = bases.v[b].transposedTimes(y.v)
     return (m * y.s).timesTransposed(n)
   }
-  system.tucker = .coreSteps(state.tuckers, bases: bases.tuckers)
+  system.tucker = .coreSteps(state.tuckers, bases: bases.tuckers, initialPoints: bases.tuckerPoints)
   system.evolveDense = evolveDense
   system.initialAtPreviousPoint = atPreviousPoint
   try system.solve(

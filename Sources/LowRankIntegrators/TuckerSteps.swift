@@ -26,7 +26,7 @@ struct TuckerSteps<Scalar: BLASScalar> {
   /// Per tensor, its mode sizes.
   private var dimensions: [[Int]] = []
   /// Per tensor, the dense point every substep starts from.
-  private var initialPoints: [Tensor<Scalar>] = []
+  private(set) var initialPoints: [Tensor<Scalar>] = []
   /// Per tensor and mode, V_k (K-steps).
   private var rightBases: [[Matrix<Scalar>]] = []
   /// Per tensor, its factors (core step: the new bases Û_k).
@@ -67,20 +67,26 @@ struct TuckerSteps<Scalar: BLASScalar> {
   }
 
   /// The core steps in new bases `bases[t][k]` (n_k × r̂_k, orthonormal) from
-  /// `C₀ ×ₖ (Û_kᵀ·U_k)`.
-  static func coreSteps(_ tensors: [TuckerTensor<Scalar>], bases: [[Matrix<Scalar>]]) -> TuckerSteps {
+  /// `C₀ ×ₖ (Û_kᵀ·U_k)`; `initialPoints`, when given, are the tensors formed densely (as the
+  /// K-steps of the same step formed them), else they are formed here.
+  static func coreSteps(
+    _ tensors: [TuckerTensor<Scalar>], bases: [[Matrix<Scalar>]], initialPoints: [Tensor<Scalar>] = []
+  ) -> TuckerSteps {
     precondition(
       bases.count == tensors.count, "Tucker core steps: \(bases.count) bases, \(tensors.count) tensors")
+    precondition(
+      initialPoints.isEmpty || initialPoints.count == tensors.count,
+      "Tucker core steps: \(initialPoints.count) initial points, \(tensors.count) tensors")
     var steps = TuckerSteps()
     guard !tensors.isEmpty else { return steps }
     var cores: [Matrix<Scalar>] = []
-    for (y, b) in zip(tensors, bases) {
+    for (t, (y, b)) in zip(tensors, bases).enumerated() {
       let c0 = y.core.multiplied(by: zip(b, y.factors).map { $0.transposedTimes($1) })
       cores.append(c0.matrix(rows: c0.dimensions[0]))
       steps.factors.append(b)
       steps.coreRight.append(TuckerTensor.kronecker(b, excluding: 0))
       steps.dimensions.append(y.dimensions)
-      steps.initialPoints.append(y.dense())
+      steps.initialPoints.append(initialPoints.isEmpty ? y.dense() : initialPoints[t])
     }
     steps.core = cores
     return steps
