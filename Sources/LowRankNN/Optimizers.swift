@@ -16,6 +16,10 @@ public enum OptimizerState: String, Codable, Sendable, CaseIterable {
   /// The state is transformed into the new bases (the default): first moments projected, exact
   /// for the part the new bases can represent; second moments by the squared transformation.
   case project
+  /// First moments projected as with `project`, second moments (Adam's v) kept as with `keep`:
+  /// the direction of the momentum follows the bases, the per-coordinate step scale stays.
+  /// Momentum has only a first moment, so for it this is `project`.
+  case projectFirst = "project-first"
 }
 
 /// The bases in which a factor's optimizer state is expressed (see
@@ -137,9 +141,9 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
     self.state = state
   }
 
-  /// Records the new bases and, with ``OptimizerState/project``, carries the velocities into them.
+  /// Records the new bases and, unless ``OptimizerState/keep``, carries the velocities into them.
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    guard state == .project else { return }
+    guard state != .keep else { return }
     book.move(keys: keys, left: left, right: right) { key, change in
       velocity[key] = velocity[key].flatMap { change.carry($0, squared: false) }
     }
@@ -185,12 +189,13 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
     self.state = state
   }
 
-  /// Records the new bases and, with ``OptimizerState/project``, carries the moments into them.
+  /// Records the new bases and carries the moments into them as ``state`` says.
   public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
-    guard state == .project else { return }
+    guard state != .keep else { return }
+    let carriesSecond = state == .project
     book.move(keys: keys, left: left, right: right) { key, change in
       first[key] = first[key].flatMap { change.carry($0, squared: false) }
-      second[key] = second[key].flatMap { change.carry($0, squared: true) }
+      if carriesSecond { second[key] = second[key].flatMap { change.carry($0, squared: true) } }
     }
   }
 

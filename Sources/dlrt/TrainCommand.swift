@@ -62,7 +62,7 @@ struct Train: ParsableCommand {
 
   @Option(
     help:
-      "What momentum and Adam do with their state when the bases change: project (transformed into the new bases) or keep (the numbers stay, as in the reference implementation)."
+      "What momentum and Adam do with their state when the bases change: project (transformed into the new bases), keep (the numbers stay, as in the reference implementation) or project-first (Adam's first moment projected, its second kept)."
   )
   var optimizerState: OptimizerState = .project
 

@@ -107,6 +107,46 @@ import Testing
     #expect(maxDifference(carried.timesTransposed(v1), rate.timesTransposed(v0)) <= 1e-13)
   }
 
+  /// Adam's moments across a basis change V₀ → V₁ = V₀·Q (Q orthogonal) for each state rule,
+  /// against the update written out from Algorithm 1: one step with rate R in V₀ leaves
+  /// m = (1−β₁)R and v = (1−β₂)R∘R; the next step, with zero rate in V₁, moves by
+  /// `m̂/(√v̂ + ε)` with m̂ = β₁m'/(1−β₁²), v̂ = β₂v'/(1−β₂²), where the carried moments are
+  /// `m' = m·Q` (project, project-first) or m (keep), and `v' = v·(Q∘Q)` (project) or v (keep,
+  /// project-first).
+  @Test(arguments: OptimizerState.allCases)
+  func adamMomentsAcrossARotatedBasis(state: OptimizerState) throws {
+    var g = testGenerator(604)
+    let v0 = Matrix<Double>.randomOrthonormal(rows: 8, columns: 3, using: &g)
+    let q = Matrix<Double>.randomOrthonormal(rows: 3, columns: 3, using: &g)
+    let (b1, b2, eps) = (0.9, 0.99, 1e-8)
+    var solver = try Adam<Double>(beta1: b1, beta2: b2, epsilon: eps, state: state)
+    let key = ParameterKey(.k, 0)
+    let rate = Matrix<Double>.gaussian(rows: 5, columns: 3, using: &g)
+    solver.useBases(keys: [key], left: [nil], right: [v0])
+    var x = [Matrix<Double>(rows: 5, columns: 3)]
+    try solver.advance(&x, keys: [key], from: 0, by: 1) { _, _, _ in [rate] }
+    solver.useBases(keys: [key], left: [nil], right: [v0 * q])
+    var y = [Matrix<Double>(rows: 5, columns: 3)]
+    try solver.advance(&y, keys: [key], from: 0, by: 1) { _, _, _ in [Matrix<Double>(rows: 5, columns: 3)] }
+
+    let m = (1 - b1) * rate
+    var squaredRate = rate
+    var squaredQ = q
+    for i in 0..<5 { for j in 0..<3 { squaredRate[i, j] = rate[i, j] * rate[i, j] } }
+    for i in 0..<3 { for j in 0..<3 { squaredQ[i, j] = q[i, j] * q[i, j] } }
+    let v = (1 - b2) * squaredRate
+    let carriedM = state == .keep ? m : m * q
+    let carriedV = state == .project ? v * squaredQ : v
+    for i in 0..<5 {
+      for j in 0..<3 {
+        let mHat = b1 * carriedM[i, j] / (1 - b1 * b1)
+        let vHat = b2 * carriedV[i, j] / (1 - b2 * b2)
+        let expected = mHat / (vHat.squareRoot() + eps)
+        #expect(Swift.abs(y[0][i, j] - expected) <= 1e-12 * Swift.max(1, Swift.abs(expected)), "(\(i), \(j))")
+      }
+    }
+  }
+
   @Test func invalidHyperparametersThrow() {
     #expect(throws: TrainingError.self) { try Momentum<Float>(momentum: 1) }
     #expect(throws: TrainingError.self) { try Adam<Float>(beta1: -0.1) }
