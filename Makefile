@@ -91,7 +91,8 @@ TORCH_EPOCHS    ?= 1
 TORCH_THREADS   ?= 2
 TORCH_ARGS      ?=
 TORCH_DLRT_ARGS ?=
-# COMPARE_ARGS goes to compare.py of bench-compare and bench-compare-lenet, e.g. "--single-pass".
+# COMPARE_ARGS goes to compare.py of bench-compare and bench-compare-lenet, e.g. "--single-pass" or
+# "--no-split-batch" (ours with all threads inside OpenBLAS instead of the batch split over them).
 COMPARE_ARGS    ?=
 
 # torch-venv: MNIST present, and $(TORCH_VENV) with torch and numpy (created on first use).
