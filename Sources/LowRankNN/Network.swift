@@ -325,6 +325,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let (weights, biases) = layerParameters(
       blocks: blockWeights, tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
     let total = labels.count
+    passLoss = nil
     let outputs = runParts { network, part in
       let (loss, correct) = network.forwardLoss(weights: weights, biases: biases, total: total, part: &part)
       var e = request
