@@ -170,7 +170,9 @@ FC_TAUS   ?= $(if $(QUICK),0.1,0.05 0.09 0.13 0.17)
 FC_SEEDS  ?= $(if $(QUICK),1 2,1)
 FC_DIR    ?= $(EXP_RESULTS)/table-fc
 FC_MARKER ?= table-fc
-# Extra options of the DLRT runs, e.g. "--optimizer-state project-first".
+# Extra options of every run (e.g. "--validation-samples 10000") and of the DLRT runs only
+# (e.g. "--optimizer-state project-first").
+FC_ARGS      ?=
 FC_DLRT_ARGS ?=
 
 .PHONY: table-fc
@@ -178,10 +180,10 @@ table-fc: exp-prep $(EXP_MNIST) ## dense and rank-adaptive DLRT on MNIST over τ
 	@mkdir -p $(FC_DIR)
 	@for seed in $(FC_SEEDS); do \
 	  $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode dense --epochs $(FC_EPOCHS) --seed $$seed --quiet \
-	    --out $(FC_DIR)/dense-seed$$seed || exit 1; \
+	    $(FC_ARGS) --out $(FC_DIR)/dense-seed$$seed || exit 1; \
 	  for tau in $(FC_TAUS); do \
 	    $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --mode adaptive --tau $$tau --epochs $(FC_EPOCHS) --seed $$seed --quiet \
-	      $(FC_DLRT_ARGS) --out $(FC_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
+	      $(FC_ARGS) $(FC_DLRT_ARGS) --out $(FC_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
 	  done; \
 	done
 	$(DLRT_RELEASE) summarize $(FC_DIR)/dense-seed*.json $(foreach t,$(FC_TAUS),$(FC_DIR)/adaptive-tau$(t)-seed*.json) \

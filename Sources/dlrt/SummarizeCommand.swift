@@ -46,25 +46,32 @@ struct Summarize: ParsableCommand {
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys
       let key =
-        String(decoding: try encoder.encode(c), as: UTF8.self) + " \(record.epochs.count) \(record.dataset)"
+        String(decoding: try encoder.encode(c), as: UTF8.self)
+        + " \(record.epochs.count) \(record.dataset) \(record.trainSamples) \(record.validationSamples ?? 0)"
       if let i = groups.firstIndex(where: { $0.key == key }) {
         groups[i].runs.append(record)
       } else {
         groups.append((key, [record]))
       }
     }
+    // Runs with a validation hold-out add the test accuracy at the best validation epoch.
+    let validated = groups.contains { $0.runs.contains { $0.bestValidationEpoch != nil } }
     var table =
-      "| mode | τ | rank | optimizer | lr | epochs | seeds | test accuracy (%) | ranks | c.r. eval | c.r. train | s/epoch |\n"
-    table += "|---|--:|--:|---|--:|--:|--:|--:|---|--:|--:|--:|\n"
+      "| mode | τ | rank | optimizer | lr | epochs | seeds | test accuracy (%) | "
+      + (validated ? "test at best validation (%) | " : "") + "ranks | c.r. eval | c.r. train | s/epoch |\n"
+    table += "|---|--:|--:|---|--:|--:|--:|--:|" + (validated ? "--:|" : "") + "---|--:|--:|--:|\n"
+    /// Mean over seeds, with "± standard deviation" for several.
+    func meanText(_ values: [Double]) -> String {
+      let mean = values.reduce(0, +) / Double(values.count)
+      guard values.count > 1 else { return String(format: "%.2f", mean) }
+      let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+      return String(format: "%.2f ± %.2f", mean, std)
+    }
     for (_, runs) in groups {
       let c = runs[0].configuration
       let lasts = runs.map { $0.epochs.last! }
-      let accuracies = lasts.map { 100 * $0.testAccuracy }
-      let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-      let std =
-        accuracies.count > 1
-        ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1))
-          .squareRoot() : 0
+      let best = runs.compactMap(\.bestValidationEpoch).map { 100 * $0.testAccuracy }
+      let validationColumn = validated ? (best.isEmpty ? "-" : meanText(best)) + " | " : ""
       func meanRank(_ values: [Int]) -> Int {
         Int((Double(values.reduce(0, +)) / Double(values.count)).rounded())
       }
@@ -79,7 +86,7 @@ struct Summarize: ParsableCommand {
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
       table +=
         "| \(c.mode.rawValue)\(c.convolutions == .tucker && c.mode != .dense ? " (Tucker conv.)" : "") | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
-        + "\(runs[0].epochs.count) | \(runs.count) | \(String(format: "%.2f", mean))\(runs.count > 1 ? String(format: " ± %.2f", std) : "") | "
+        + "\(runs[0].epochs.count) | \(runs.count) | \(meanText(lasts.map { 100 * $0.testAccuracy })) | \(validationColumn)"
         + "\(rankText(ranks, tuckerRanks, separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "
         + "\(String(format: "%.1f", seconds)) |\n"

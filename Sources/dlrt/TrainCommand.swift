@@ -89,6 +89,14 @@ struct Train: ParsableCommand {
   @Option(help: "Train on the first N training samples only (quick runs).")
   var trainSamples: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Hold out the last N training samples for validation (the reference implementations hold out 10000).",
+      discussion:
+        "Validation accuracy is recorded every epoch, and the run reports the test accuracy at the epoch of "
+        + "best validation accuracy, the model the reference implementations keep."))
+  var validationSamples: Int?
+
   @Option(help: "Write <out>.json and <out>.csv (updated after every epoch).")
   var out: String?
 
@@ -110,6 +118,9 @@ struct Train: ParsableCommand {
     do { try makeConfiguration().validate() } catch { throw ValidationError("\(error)") }
     if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1") }
     if skipComplete && out == nil { throw ValidationError("--skip-complete needs --out") }
+    if let validationSamples, validationSamples < 1 {
+      throw ValidationError("--validation-samples must be at least 1")
+    }
   }
 
   func makeConfiguration() throws -> TrainingConfiguration {
@@ -134,6 +145,16 @@ struct Train: ParsableCommand {
     let log: (String) -> Void = { print($0) }
     var (train, test) = try data.load(log: log)
     if let trainSamples, trainSamples < train.count { train = train.subset(Array(0..<trainSamples)) }
+    var validation: LabeledImages?
+    if let validationSamples {
+      guard validationSamples < train.count else {
+        throw ValidationError(
+          "--validation-samples \(validationSamples) leaves no training samples of \(train.count)")
+      }
+      let split = train.count - validationSamples
+      validation = train.subset(Array(split..<train.count))
+      train = train.subset(Array(0..<split))
+    }
     let architecture = configuration.architecture
     guard train.featureCount == architecture.inputs else {
       throw ValidationError(
@@ -146,7 +167,8 @@ struct Train: ParsableCommand {
     }
     if skipComplete, let out,
       let done = RunRecord.complete(
-        at: out + ".json", configuration: configuration, dataset: data.dataset, trainSamples: train.count),
+        at: out + ".json", configuration: configuration, dataset: data.dataset, trainSamples: train.count,
+        validationSamples: validation?.count),
       let last = done.epochs.last
     {
       print(
@@ -158,6 +180,6 @@ struct Train: ParsableCommand {
       configuration: configuration, dataset: data.dataset, threads: parallelism.threads,
       batchParts: parallelism.batchParts, out: out,
       save: save, quiet: quiet)
-    try run.execute(train: train, test: test)
+    try run.execute(train: train, test: test, validation: validation)
   }
 }

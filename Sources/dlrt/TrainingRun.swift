@@ -10,6 +10,8 @@ struct EpochRecord: Codable {
   var trainLoss: Double
   var trainAccuracy: Double
   var testAccuracy: Double
+  /// Accuracy on the held-out validation samples (absent without `--validation-samples`).
+  var validationAccuracy: Double? = nil
   var ranks: [Int]
   /// Multilinear ranks of the Tucker convolutions (absent without them).
   var tuckerRanks: [[Int]]? = nil
@@ -37,6 +39,8 @@ struct RunRecord: Codable {
   /// Parts each batch was split into (absent in files of earlier versions: 1).
   var batchParts: Int? = nil
   var trainSamples: Int
+  /// Training samples held out for validation (absent without `--validation-samples`).
+  var validationSamples: Int? = nil
   var machine: String
   var epochs: [EpochRecord]
   var trace: [TracePoint]? = nil
@@ -61,14 +65,26 @@ struct RunRecord: Codable {
   /// `trainSamples` training samples (every epoch present); nil when the file is missing,
   /// unreadable, of another run or unfinished.
   static func complete(
-    at path: String, configuration: TrainingConfiguration, dataset: DatasetChoice, trainSamples: Int
+    at path: String, configuration: TrainingConfiguration, dataset: DatasetChoice, trainSamples: Int,
+    validationSamples: Int?
   ) -> RunRecord? {
     guard let data = FileManager.default.contents(atPath: path),
       let record = try? JSONDecoder().decode(RunRecord.self, from: data),
       record.configuration == configuration, record.dataset == dataset.rawValue,
-      record.trainSamples == trainSamples, record.epochs.count == configuration.epochs
+      record.trainSamples == trainSamples, record.validationSamples == validationSamples,
+      record.epochs.count == configuration.epochs
     else { return nil }
     return record
+  }
+
+  /// The epoch with the highest validation accuracy (the last of equals, as a model saved
+  /// whenever validation does not get worse); nil without validation.
+  var bestValidationEpoch: EpochRecord? {
+    var best: EpochRecord?
+    for e in epochs {
+      if let a = e.validationAccuracy, a >= best?.validationAccuracy ?? -1 { best = e }
+    }
+    return best
   }
 
   /// Batches per epoch (the last may be partial).
@@ -91,9 +107,10 @@ struct TrainingRun {
   /// Trains `configuration.epochs` epochs, from `initial` (for example compressed weights) or
   /// from a fresh initialisation, and returns the trainer at the end.
   @discardableResult
-  func execute(from initial: Trainer<Float>? = nil, train: LabeledImages, test: LabeledImages) throws
-    -> Trainer<Float>
-  {
+  func execute(
+    from initial: Trainer<Float>? = nil, train: LabeledImages, test: LabeledImages,
+    validation: LabeledImages? = nil
+  ) throws -> Trainer<Float> {
     var trainer = try initial ?? Trainer<Float>(configuration: configuration)
     trainer.batchParts = batchParts
     var batches = try BatchIterator(dataset: train, batchSize: configuration.batchSize)
@@ -101,7 +118,7 @@ struct TrainingRun {
     let progress = Progress(enabled: !quiet && isatty(STDOUT_FILENO) != 0)
     var record = RunRecord(
       configuration: configuration, dataset: dataset.rawValue, threads: threads, batchParts: batchParts,
-      trainSamples: train.count,
+      trainSamples: train.count, validationSamples: validation?.count,
       machine: machineDescription(), epochs: [], trace: [], traceInterval: traceInterval)
     let c = configuration
     print(
@@ -134,10 +151,11 @@ struct TrainingRun {
       let seconds = Date().timeIntervalSince(start)
       progress.finish()
       let testAccuracy = trainer.accuracy(features: test.images, labels: test.labels)
+      let validationAccuracy = validation.map { trainer.accuracy(features: $0.images, labels: $0.labels) }
       let counts = trainer.parameterCounts
       let entry = EpochRecord(
         epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-        testAccuracy: testAccuracy, ranks: trainer.state.ranks,
+        testAccuracy: testAccuracy, validationAccuracy: validationAccuracy, ranks: trainer.state.ranks,
         tuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
         evaluationCompression: counts.evaluationCompression, trainingCompression: counts.trainingCompression,
         seconds: seconds, samplesPerSecond: Double(seen) / seconds)
@@ -145,8 +163,9 @@ struct TrainingRun {
       print(
         String(
           format:
-            "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
-          epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy, 100 * testAccuracy,
+            "epoch %d/%d  loss %.4f  train acc %.2f%%  %@test acc %.2f%%  ranks %@  cr eval %.1f%% train %.1f%%  %.1f s  %.0f samples/s",
+          epoch, c.epochs, entry.trainLoss, 100 * entry.trainAccuracy,
+          validationAccuracy.map { String(format: "val acc %.2f%%  ", 100 * $0) } ?? "", 100 * testAccuracy,
           rankText(entry.ranks, entry.tuckerRanks, separator: ","),
           100 * counts.evaluationCompression, 100 * counts.trainingCompression, seconds,
           entry.samplesPerSecond))
@@ -165,6 +184,13 @@ struct TrainingRun {
         + "parameters \(counts.evaluation) at evaluation and \(counts.training) in training of \(counts.full) dense "
         + "(compression \(String(format: "%.1f", 100 * counts.evaluationCompression))% / \(String(format: "%.1f", 100 * counts.trainingCompression))%)"
     )
+    if let best = record.bestValidationEpoch, let accuracy = best.validationAccuracy {
+      print(
+        String(
+          format: "best validation epoch %d (validation %.2f%%): test accuracy %.2f%%", best.epoch,
+          100 * accuracy,
+          100 * best.testAccuracy))
+    }
     if let out { print("wrote \(out).json and \(out).csv") }
     if let save { print("saved \(save)") }
     return trainer

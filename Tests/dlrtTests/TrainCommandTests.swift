@@ -22,6 +22,49 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
 }
 
 @Suite struct TrainCommandTests {
+  /// `--validation-samples N` holds out the last N training samples: the record says so and has
+  /// a validation accuracy per epoch, which an independent evaluation of the saved checkpoint on
+  /// those samples reproduces for the last epoch; the best validation epoch is the last of the
+  /// highest, and `summarize` adds its test accuracy as a column. Too many or no samples are errors.
+  @Test func validationHoldOut() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try writeSyntheticDataset(to: dir, train: 300, test: 60)
+    let out = dir.appendingPathComponent("run").path
+    let model = dir.appendingPathComponent("run.dlrt").path
+    var command = try DLRT.parseAsRoot(
+      arguments(dir, ["--epochs", "3", "--validation-samples", "100", "--out", out, "--save", model]))
+    try command.run()
+    let record = try ResultFiles.read(RunRecord.self, from: out + ".json", expected: "run")
+    #expect(record.trainSamples == 200 && record.validationSamples == 100)
+    let accuracies = record.epochs.map(\.validationAccuracy)
+    #expect(accuracies.allSatisfy { $0 != nil })
+    let top = accuracies.compactMap { $0 }.max()!
+    #expect(record.bestValidationEpoch?.epoch == record.epochs.last { $0.validationAccuracy == top }?.epoch)
+
+    let all = try FashionMNIST.load(from: dir, split: .train)
+    let held = all.subset(Array(200..<300))
+    let (network, state) = try Checkpoint.read(from: URL(fileURLWithPath: model)).restore()
+    #expect(
+      network.accuracy(features: held.images, labels: held.labels, state: state)
+        == record.epochs.last!.validationAccuracy)
+
+    let doc = dir.appendingPathComponent("doc.md").path
+    try "<!-- BEGIN v -->\n<!-- END v -->\n".write(toFile: doc, atomically: true, encoding: .utf8)
+    var summarize = try DLRT.parseAsRoot(["summarize", out + ".json", "--update-doc", doc, "--marker", "v"])
+    try summarize.run()
+    let table = try String(contentsOfFile: doc, encoding: .utf8)
+    let best = String(format: "%.2f", 100 * record.bestValidationEpoch!.testAccuracy)
+    #expect(table.contains("test at best validation (%)") && table.contains("| \(best) | "))
+
+    for bad in ["300", "0"] {
+      #expect(throws: (any Error).self) {
+        var c = try DLRT.parseAsRoot(arguments(dir, ["--epochs", "1", "--validation-samples", bad]))
+        try c.run()
+      }
+    }
+  }
+
   /// `--skip-complete` leaves a finished run's file alone (not even rewritten), and trains when
   /// the file holds fewer epochs or another configuration.
   @Test func skipCompleteResumesOnlyUnfinishedRuns() throws {
