@@ -77,6 +77,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// The defaults described above.
   public init() {}
 
+  /// The same configuration with the settings that files of earlier versions lack (nil) replaced
+  /// by the values those versions used, so that an old file and a new one of the same run compare
+  /// equal.
+  public var normalized: TrainingConfiguration {
+    var c = self
+    c.optimizerState = c.optimizerState ?? .project
+    c.convolutions = c.convolutions ?? .matrix
+    c.singlePass = c.singlePass ?? false
+    return c
+  }
+
   /// Throws ``TrainingError/invalidConfiguration(_:)`` naming the first value out of range.
   public func validate() throws(TrainingError) {
     func fail(_ message: String) -> TrainingError { .invalidConfiguration(message) }

@@ -40,8 +40,8 @@ struct Summarize: ParsableCommand {
       let record = try ResultFiles.decode(
         RunRecord.self, from: data, path: file, expected: RunRecord.fileDescription)
       guard !record.epochs.isEmpty else { continue }
-      var c = record.configuration
-      // Runs that differ in the seed only are one group.
+      var c = record.configuration.normalized
+      // Runs that differ in the seed only are one group (files of earlier versions included).
       c.seed = 0
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys

@@ -70,7 +70,7 @@ struct RunRecord: Codable {
   ) -> RunRecord? {
     guard let data = FileManager.default.contents(atPath: path),
       let record = try? JSONDecoder().decode(RunRecord.self, from: data),
-      record.configuration == configuration, record.dataset == dataset.rawValue,
+      record.configuration.normalized == configuration.normalized, record.dataset == dataset.rawValue,
       record.trainSamples == trainSamples, record.validationSamples == validationSamples,
       record.epochs.count == configuration.epochs
     else { return nil }

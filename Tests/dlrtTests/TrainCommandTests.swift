@@ -90,6 +90,18 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     #expect(try epochs(train(["--epochs", "2"])) == 2)
     let reseeded = try JSONDecoder().decode(RunRecord.self, from: train(["--epochs", "2", "--seed", "9"]))
     #expect(reseeded.configuration.seed == 9 && reseeded.epochs.count == 2)
+    // A file of an earlier version, without the settings added since (nil: their defaults then),
+    // is the same run.
+    var old = reseeded
+    (old.configuration.optimizerState, old.configuration.convolutions, old.configuration.singlePass) = (
+      nil, nil, nil
+    )
+    try ResultFiles.writeJSON(old, to: out + ".json")
+    try FileManager.default.setAttributes(
+      [.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: out + ".json")
+    _ = try train(["--epochs", "2", "--seed", "9"])
+    let kept = try FileManager.default.attributesOfItem(atPath: out + ".json")[.modificationDate] as? Date
+    #expect(kept == Date(timeIntervalSince1970: 0))
   }
 
   func temporaryDirectory() throws -> URL {
