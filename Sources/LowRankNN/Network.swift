@@ -381,18 +381,11 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let threads = BLASThreads.count
     BLASThreads.set(1)
     defer { BLASThreads.set(threads) }
-    var outputs = [Output?](repeating: nil, count: taken.count)
-    taken.withUnsafeMutableBufferPointer { partsPointer in
-      outputs.withUnsafeMutableBufferPointer { outputsPointer in
-        // Each iteration writes only its own part and output.
-        nonisolated(unsafe) let (p, o, network) = (partsPointer, outputsPointer, network)
-        withoutActuallyEscaping(body) { body in
-          nonisolated(unsafe) let body = body
-          DispatchQueue.concurrentPerform(iterations: p.count) { i in o[i] = body(network, &p[i]) }
-        }
-      }
+    return taken.withUnsafeMutableBufferPointer { parts in
+      // Job i writes only part i.
+      nonisolated(unsafe) let parts = parts
+      return concurrentMap(parts.count, threads: parts.count) { i in body(network, &parts[i]) }
     }
-    return outputs.map { $0! }
   }
 
   /// Sums the parts' requested products and rates into `evaluation`.
