@@ -130,32 +130,71 @@ def write_json(path: str | None, report: dict) -> None:
     print(f"wrote {path}")
 
 
-def train_dense(model, args: argparse.Namespace, x_train: torch.Tensor, y_train: torch.Tensor,
-                x_test: torch.Tensor, y_test: torch.Tensor) -> list:
-    """Plain SGD training of a dense model, each epoch timed as the module docstring says; returns
-    the epoch reports."""
-    import torch.nn.functional as F
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+def run_configuration(args: argparse.Namespace) -> dict:
+    """The run settings every script records in its report's configuration."""
+    return {"batch": args.batch, "lr": args.lr, "epochs": args.epochs, "threads": args.threads,
+            "max_batches": args.max_batches, "seed": args.seed}
+
+
+def timed_epochs(args: argparse.Namespace, x_train: torch.Tensor, y_train: torch.Tensor, step, evaluate,
+                 report_extra=dict) -> list:
+    """Trains `args.epochs` epochs on batches shuffled with `args.seed`: `step(xb, yb)` trains on
+    one batch and returns its (detached) mean loss; `evaluate()` returns the test accuracy after
+    the epoch; `report_extra()` adds fields to the epoch report. An epoch's seconds cover its
+    batches only (not the evaluation), and each batch is timed for the median. Returns the
+    reports."""
     shuffle = torch.Generator().manual_seed(args.seed)
     epochs = []
     for epoch in range(1, args.epochs + 1):
         batches = epoch_batches(x_train, y_train, args.batch, shuffle, args.max_batches)
-        model.train()
         loss_sum = torch.zeros(())
         samples = 0
         batch_seconds = []
         start = time.perf_counter()
         for xb, yb in batches:
             t0 = time.perf_counter()
-            loss = F.cross_entropy(model(xb), yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = step(xb, yb)
             batch_seconds.append(time.perf_counter() - t0)
-            loss_sum += loss.detach() * xb.shape[0]
+            loss_sum += loss * xb.shape[0]
             samples += xb.shape[0]
         seconds = time.perf_counter() - start
+        acc = evaluate()
+        epochs.append(epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc, **report_extra()))
+    return epochs
+
+
+def train_dense(model, args: argparse.Namespace, x_train: torch.Tensor, y_train: torch.Tensor,
+                x_test: torch.Tensor, y_test: torch.Tensor) -> list:
+    """Plain SGD training of a dense model (`timed_epochs`); returns the epoch reports."""
+    import torch.nn.functional as F
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+
+    def step(xb, yb):
+        loss = F.cross_entropy(model(xb), yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def evaluate():
         model.eval()
         acc = accuracy(model, x_test, y_test)
-        epochs.append(epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc))
-    return epochs
+        model.train()
+        return acc
+
+    model.train()
+    return timed_epochs(args, x_train, y_train, step, evaluate)
+
+
+def report_dense(script: str, model, layers: str, configuration: dict, args: argparse.Namespace, info: dict,
+                 data: tuple) -> None:
+    """The rest of a dense script's main(): prints the model line, trains it (`train_dense`) and
+    writes the JSON report with `configuration` (the architecture) ahead of the run settings."""
+    params = sum(p.numel() for p in model.parameters())
+    print(f"  {layers}, {params} parameters")
+    epochs = train_dense(model, args, *data)
+    write_json(args.json, {
+        "script": script, "machine": info,
+        "configuration": {**configuration, "parameters": params, **run_configuration(args), "dtype": "float32"},
+        "epochs": epochs,
+    })

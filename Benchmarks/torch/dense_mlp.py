@@ -31,19 +31,8 @@ def main() -> None:
     x_train, y_train, x_test, y_test = common.setup(args)
     info = common.print_header("dense_mlp", args)
 
-    model = make_model()
-    params = sum(p.numel() for p in model.parameters())
-    print(f"  {'-'.join(map(str, common.LAYER_SIZES))}, {params} parameters")
-
-    epochs = common.train_dense(model, args, x_train, y_train, x_test, y_test)
-
-    common.write_json(args.json, {
-        "script": "dense_mlp", "machine": info,
-        "configuration": {"layers": common.LAYER_SIZES, "parameters": params, "batch": args.batch,
-                          "lr": args.lr, "epochs": args.epochs, "threads": args.threads,
-                          "max_batches": args.max_batches, "seed": args.seed, "dtype": "float32"},
-        "epochs": epochs,
-    })
+    common.report_dense("dense_mlp", make_model(), "-".join(map(str, common.LAYER_SIZES)),
+                        {"layers": common.LAYER_SIZES}, args, info, (x_train, y_train, x_test, y_test))
 
 
 if __name__ == "__main__":

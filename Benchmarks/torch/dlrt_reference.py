@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import torch
 import torch.nn.functional as F
@@ -169,32 +168,18 @@ def main() -> None:
                                f", tau {args.tau}, start rank {args.start_rank}, max rank {args.max_rank}")
 
     net = DLRTNetwork(common.LAYER_SIZES, args.start_rank, args.max_rank, args.seed)
-    shuffle = torch.Generator().manual_seed(args.seed)
     print(f"  {'-'.join(map(str, common.LAYER_SIZES))}, hidden layers low-rank, ranks {net.ranks()}, "
           f"{net.parameters_count()} parameters")
 
-    epochs = []
-    for epoch in range(1, args.epochs + 1):
-        batches = common.epoch_batches(x_train, y_train, args.batch, shuffle, args.max_batches)
-        loss_sum = torch.zeros(())
-        samples = 0
-        batch_seconds = []
-        start = time.perf_counter()
-        for xb, yb in batches:
-            t0 = time.perf_counter()
-            loss = net.step(xb, yb, args.lr, args.tau)
-            batch_seconds.append(time.perf_counter() - t0)
-            loss_sum += loss * xb.shape[0]
-            samples += xb.shape[0]
-        seconds = time.perf_counter() - start
-        acc = common.accuracy(net.logits, x_test, y_test)
-        epochs.append(common.epoch_report(epoch, seconds, batch_seconds, samples, loss_sum, acc, ranks=net.ranks(), parameters=net.parameters_count()))
+    epochs = common.timed_epochs(
+        args, x_train, y_train, lambda xb, yb: net.step(xb, yb, args.lr, args.tau),
+        lambda: common.accuracy(net.logits, x_test, y_test),
+        lambda: {"ranks": net.ranks(), "parameters": net.parameters_count()})
 
     common.write_json(args.json, {
         "script": "dlrt_reference", "machine": info,
-        "configuration": {"layers": common.LAYER_SIZES, "low_rank_layers": [0, 1, 2, 3], "batch": args.batch,
-                          "lr": args.lr, "epochs": args.epochs, "threads": args.threads,
-                          "max_batches": args.max_batches, "seed": args.seed, "tau": args.tau,
+        "configuration": {"layers": common.LAYER_SIZES, "low_rank_layers": [0, 1, 2, 3],
+                          **common.run_configuration(args), "tau": args.tau,
                           "start_rank": args.start_rank, "max_rank": args.max_rank,
                           "passes_per_batch": 3, "dtype": "float32"},
         "epochs": epochs,

@@ -41,19 +41,8 @@ def main() -> None:
     x_train, x_test = x_train.view(-1, *IMAGE), x_test.view(-1, *IMAGE)
     info = common.print_header("lenet5", args)
 
-    model = make_model()
-    params = sum(p.numel() for p in model.parameters())
-    print(f"  {LAYERS}, {params} parameters")
-
-    epochs = common.train_dense(model, args, x_train, y_train, x_test, y_test)
-
-    common.write_json(args.json, {
-        "script": "lenet5", "machine": info,
-        "configuration": {"architecture": "lenet5", "layers": LAYERS, "parameters": params,
-                          "batch": args.batch, "lr": args.lr, "epochs": args.epochs, "threads": args.threads,
-                          "max_batches": args.max_batches, "seed": args.seed, "dtype": "float32"},
-        "epochs": epochs,
-    })
+    common.report_dense("lenet5", make_model(), LAYERS, {"architecture": "lenet5", "layers": LAYERS}, args, info,
+                        (x_train, y_train, x_test, y_test))
 
 
 if __name__ == "__main__":
