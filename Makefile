@@ -193,8 +193,15 @@ table-fc: exp-prep $(EXP_MNIST) ## dense and rank-adaptive DLRT on MNIST over τ
 
 # The DLRT paper's LeNet5 MNIST experiment: conv 20 and 50 (5×5) with max pooling, 800-500-10;
 # the convolutions and the 800→500 layer rank-adaptive, the classifier dense; SGD with learning
-# rate 0.05, batch 128, 20 epochs. LENET_ARGS goes to every run, e.g. "--start-rank 500
-# --max-rank 500" for the reference's full start ranks.
+# rate 0.05, batch 128, 20 epochs. LENET_ARGS goes to every run.
+# LENET_PROTOCOL is the reference implementation's DLRT (COMPiLELab/DLRT-Net, Lenet_experiment):
+# dense parameters move with the S-step, so one pass per batch (--single-pass); ranks kept in
+# 2…⌊min(n, m)/2⌋ from start ranks 10, 25, 250; factors initialised with half-normal singular
+# values. LENET_PROTOCOL= runs this package's defaults instead.
+LENET_PROTOCOL ?= --single-pass --min-rank 2 --rank-ceiling half --start-rank 250 --max-rank 250 \
+  --initialization half-normal
+# Trainings at a time (table-lenet); with more than one, each runs on one thread.
+LENET_JOBS ?= 1
 LENET_EPOCHS ?= $(if $(QUICK),1,20)
 LENET_TAUS   ?= $(if $(QUICK),0.15,0.09 0.11 0.13 0.15 0.2 0.3 0.4 0.45)
 LENET_SEEDS  ?= $(if $(QUICK),1,1 2 3 4 5)
@@ -205,17 +212,17 @@ LENET_ARGS   ?=
 LENET_DIR    ?= $(EXP_RESULTS)/table-lenet
 LENET_MARKER ?= table-lenet
 LENET_TRAIN   = $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --arch lenet5 --epochs $(LENET_EPOCHS) --batch 128 --optimizer sgd \
-  --lr 0.05 --quiet $(LENET_VALIDATION) $(LENET_ARGS)
+  --lr 0.05 --quiet $(LENET_VALIDATION) $(LENET_PROTOCOL) $(LENET_ARGS)
 
 .PHONY: table-lenet
 table-lenet: exp-prep $(EXP_MNIST) ## dense and rank-adaptive LeNet5 on MNIST over τ and seeds; table in Docs/Experiments.md
 	@mkdir -p $(LENET_DIR)
 	@for seed in $(LENET_SEEDS); do \
-	  $(LENET_TRAIN) --mode dense --seed $$seed --out $(LENET_DIR)/dense-seed$$seed || exit 1; \
+	  echo "--mode dense --seed $$seed --out $(LENET_DIR)/dense-seed$$seed"; \
 	  for tau in $(LENET_TAUS); do \
-	    $(LENET_TRAIN) --mode adaptive --tau $$tau --seed $$seed --out $(LENET_DIR)/adaptive-tau$$tau-seed$$seed || exit 1; \
+	    echo "--mode adaptive --tau $$tau --seed $$seed --out $(LENET_DIR)/adaptive-tau$$tau-seed$$seed"; \
 	  done; \
-	done
+	done | xargs -d '\n' -P $(LENET_JOBS) -I{} sh -c '$(LENET_TRAIN) $(if $(filter-out 1,$(LENET_JOBS)),--threads 1) {}'
 	$(DLRT_RELEASE) summarize $(LENET_DIR)/dense-seed*.json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json) \
 	  --update-doc $(EXP_DOC) --marker $(LENET_MARKER)
 	$(DLRT_RELEASE) plot $(LENET_DIR)/dense-seed*.json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json) \

@@ -47,7 +47,8 @@ public struct BUG<Solver: SubstepSolver>: LowRankIntegrator {
 public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public typealias Scalar = Solver.Scalar
   public var solver: Solver
-  /// How each block's rank is chosen after the step.
+  /// How each block's rank is chosen after the step; a field's
+  /// ``LowRankVectorField/rankCeilings`` cap it per block.
   public var truncation: TruncationPolicy
   /// Whether the dense parameters move with the Galerkin step instead of the K- and L-steps.
   ///
@@ -78,7 +79,7 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
       &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters,
       evolveDense: movesDenseWithGalerkinStep,
       atPreviousPoint: movesDenseWithGalerkinStep && counters.evaluations == 1)
-    let truncations = try state.assignTruncated(result.matrices, truncation, threads: field.blockConcurrency)
+    let truncations = try state.assignTruncated(result.matrices, truncation, field: field)
     state.tuckers = try result.tuckers.map {
       try TuckerTensor.truncate(core: $0.core, factors: $0.factors, policy: truncation).tensor
     }
@@ -174,13 +175,18 @@ struct Factored<Scalar: BLASScalar> {
 }
 
 extension LowRankState {
-  /// Replaces every block by its truncation by `policy`, returning what was kept and dropped;
-  /// the blocks' SVDs on `threads` threads (``LowRankVectorField/blockConcurrency``).
-  mutating func assignTruncated(_ factored: [Factored<Scalar>], _ policy: TruncationPolicy, threads: Int = 1)
-    throws -> [LowRankMatrix<Scalar>.Truncation]
-  {
-    let truncations = try concurrentMap(factored.count, threads: threads) {
-      try factored[$0].truncated(policy)
+  /// Replaces every block by its truncation by `policy`, capped at the field's
+  /// ``LowRankVectorField/rankCeilings``, returning what was kept and dropped; the blocks' SVDs on
+  /// the field's ``LowRankVectorField/blockConcurrency`` threads.
+  mutating func assignTruncated(
+    _ factored: [Factored<Scalar>], _ policy: TruncationPolicy, field: some LowRankVectorField<Scalar>
+  ) throws -> [LowRankMatrix<Scalar>.Truncation] {
+    let ceilings = field.rankCeilings
+    precondition(
+      ceilings.map { $0.count == factored.count } ?? true,
+      "rankCeilings has \(ceilings?.count ?? 0) entries for \(factored.count) blocks")
+    let truncations = try concurrentMap(factored.count, threads: field.blockConcurrency) { b in
+      try factored[b].truncated(ceilings.map { policy.capped(at: $0[b]) } ?? policy)
     }
     blocks = truncations.map(\.matrix)
     return truncations

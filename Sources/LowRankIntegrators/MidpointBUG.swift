@@ -17,7 +17,8 @@ import MatrixManifold
 public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public typealias Scalar = Solver.Scalar
   public var solver: Solver
-  /// How each block's rank is chosen after the step.
+  /// How each block's rank is chosen after the step; a field's
+  /// ``LowRankVectorField/rankCeilings`` cap it per block.
   public var truncation: TruncationPolicy
 
   public init(solver: Solver, truncation: TruncationPolicy) {
@@ -78,7 +79,7 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
     }
     for i in state.dense.indices { state.dense[i].add(e.denseRates[i], scaledBy: Scalar(h)) }
 
-    let truncations = try state.assignTruncated(full, truncation, threads: field.blockConcurrency)
+    let truncations = try state.assignTruncated(full, truncation, field: field)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }

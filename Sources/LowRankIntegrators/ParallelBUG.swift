@@ -12,7 +12,8 @@ import MatrixManifold
 public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
   public typealias Scalar = Solver.Scalar
   public var solver: Solver
-  /// How each block's rank is chosen after the step.
+  /// How each block's rank is chosen after the step; a field's
+  /// ``LowRankVectorField/rankCeilings`` cap it per block.
   public var truncation: TruncationPolicy
 
   public init(solver: Solver, truncation: TruncationPolicy) {
@@ -53,7 +54,7 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       core.assign(Matrix.product(uTilde, k1, opA: .transposed).timesTransposed(n), row: r, column: 0)
       factored.append(Factored(u: uHat, s: core, v: vHat))
     }
-    let truncations = try state.assignTruncated(factored, truncation, threads: field.blockConcurrency)
+    let truncations = try state.assignTruncated(factored, truncation, field: field)
     try state.checkFinite(at: t + h)
     return StepReport(truncations, ranks: state.ranks, counters: counters)
   }

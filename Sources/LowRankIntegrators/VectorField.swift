@@ -116,10 +116,17 @@ public protocol LowRankVectorField<Scalar> {
   /// Default 1 (in order on the calling thread). More than 1 pays only when OpenBLAS runs on one
   /// thread; a network returns its batch parts, which run that way.
   var blockConcurrency: Int { get }
+
+  /// Per matrix block, the largest rank a rank-adaptive integrator may give it after a step, on
+  /// top of its truncation policy's ``TruncationPolicy/maxRank`` (``TruncationPolicy/capped(at:)``);
+  /// nil (the default): the policy alone decides. A network returns its layers' ceilings
+  /// (`RankCeiling`). Tucker blocks are not affected.
+  var rankCeilings: [Int]? { get }
 }
 
 extension LowRankVectorField {
   public var blockConcurrency: Int { 1 }
+  public var rankCeilings: [Int]? { nil }
 }
 
 /// A matrix ODE with one block that computes `F(t, A·Bᵀ)·V` and `F(t, A·Bᵀ)ᵀ·U` directly from

@@ -68,16 +68,18 @@ public enum Architecture: Sendable, Hashable, Codable, ExpressibleByArrayLiteral
 
   /// The layers. Every layer but the classifier (the last, identity activation, dense) uses
   /// `activation`; with a `startRank` every hidden affine layer is low-rank with rank
-  /// `min(startRank, weight rows, weight columns)`, as in the DLRT reference implementation, and
-  /// every convolution likewise (`.matrix`) or as a Tucker kernel with ranks
-  /// `min(startRank, mode size)` per mode (`.tucker`).
+  /// `min(startRank, ceiling)` (the ``RankCeiling`` of its weight's shape), as in the DLRT
+  /// reference implementation, and every convolution likewise (`.matrix`) or as a Tucker kernel
+  /// with ranks `min(startRank, mode size)` per mode (`.tucker`).
   /// - Precondition: ``validate()`` passes and `startRank` (if any) is positive.
-  public func layers(startRank: Int?, activation: Activation, convolutions: ConvolutionFormat = .matrix)
-    -> [Layer]
-  {
+  public func layers(
+    startRank: Int?, activation: Activation, convolutions: ConvolutionFormat = .matrix,
+    rankCeiling: RankCeiling = .full
+  ) -> [Layer] {
     precondition(startRank.map { $0 >= 1 } ?? true, "Architecture: start rank \(startRank!) must be positive")
     func kind(_ rows: Int, _ columns: Int) -> Layer.Kind {
-      startRank.map { .lowRank(rank: Swift.min($0, rows, columns)) } ?? .dense
+      startRank.map { .lowRank(rank: Swift.min($0, rankCeiling.limit(rows: rows, columns: columns))) }
+        ?? .dense
     }
     func convolution(_ c: Convolution) -> Layer {
       let layer = Layer.convolution(c, kind: kind(c.outputChannels, c.patchSize), activation: activation)
@@ -150,4 +152,22 @@ public enum ConvolutionFormat: String, Codable, Sendable, CaseIterable {
   /// Schotthöfer, Ceruti, Kusch & Tudisco, "Geometry-aware training of factorized layers in
   /// tensor Tucker format", NeurIPS 2024).
   case tucker
+}
+
+/// The largest rank a low-rank matrix layer may take, given its weight's shape n×m (for a
+/// convolution `out × (in·kh·kw)`).
+public enum RankCeiling: String, Codable, Sendable, CaseIterable {
+  /// `min(n, m)`: any rank the weight can have.
+  case full
+  /// `max(1, ⌊min(n, m)/2⌋)`: the ceiling of the DLRT reference implementation (its `rmax`),
+  /// under which the augmented bases (rank 2r) never exceed the weight's size.
+  case half
+
+  /// The ceiling for an n×m weight.
+  public func limit(rows: Int, columns: Int) -> Int {
+    switch self {
+    case .full: Swift.min(rows, columns)
+    case .half: Swift.max(1, Swift.min(rows, columns) / 2)
+    }
+  }
 }

@@ -129,7 +129,7 @@ public struct Checkpoint: Codable, Sendable {
     let c = configuration
     let network = Network<Float>(
       architecture: c.architecture, mode: c.mode == .dense ? .dense : .lowRank(startRank: c.startRank),
-      activation: c.activation, convolutions: c.convolutions ?? .matrix)
+      activation: c.activation, convolutions: c.convolutions ?? .matrix, rankCeiling: c.rankCeiling ?? .full)
     let storedTuckers = tuckers ?? []
     guard storedTuckers.count == network.tuckerLayers.count else {
       throw fail("\(storedTuckers.count) Tucker kernels for a network with \(network.tuckerLayers.count)")

@@ -215,19 +215,37 @@ public struct Layer: Sendable, Hashable {
     return Matrix.uniform(rows: weight.rows, columns: 1, in: -a...a, using: &generator)
   }
 
-  /// A random factored weight of rank `r`: the best rank-r approximation (truncated SVD) of a
-  /// dense weight drawn like ``initialDenseWeight(using:)`` ("spectral initialisation").
+  /// A random factored weight of rank `r`, drawn as `initialization` says (see
+  /// ``LowRankInitialization``).
   ///
-  /// The layer then starts with the r largest singular values of a dense PyTorch-initialised
-  /// layer, so signals keep the scale of a dense network (a deep ReLU network whose low-rank
-  /// layers started smaller would pass almost nothing forward, and DLRT's relative truncation
-  /// would shrink the rank before anything is learned). The cost is one SVD per layer, once.
+  /// ``LowRankInitialization/spectral``, the default, is the best rank-r approximation (truncated
+  /// SVD) of a dense weight drawn like ``initialDenseWeight(using:)``: the layer starts with the
+  /// r largest singular values of a dense PyTorch-initialised layer, so signals keep the scale of
+  /// a dense network (a deep ReLU network whose low-rank layers started smaller would pass almost
+  /// nothing forward, and DLRT's relative truncation would shrink the rank before anything is
+  /// learned). The cost is one SVD per layer, once.
   public func initialFactors<Scalar: BLASScalar>(
-    rank r: Int, using generator: inout some RandomNumberGenerator
+    rank r: Int, initialization: LowRankInitialization = .spectral,
+    using generator: inout some RandomNumberGenerator
   )
     -> LowRankMatrix<Scalar>
   {
     precondition(r >= 1 && r <= Swift.min(weight.rows, weight.columns), "rank \(r) for a \(weight) weight")
+    if initialization == .halfNormal {
+      let u = Matrix<Scalar>.randomOrthonormal(rows: weight.rows, columns: r, using: &generator)
+      let v = Matrix<Scalar>.randomOrthonormal(rows: weight.columns, columns: r, using: &generator)
+      let draws = (0..<Swift.min(weight.rows, weight.columns)).map { _ in
+        Swift.abs(Scalar.standardNormal(using: &generator))
+      }
+      let sigma = draws.sorted(by: >).prefix(r)
+      var s = Matrix<Scalar>(rows: r, columns: r)
+      for (i, value) in sigma.enumerated() { s[i, i] = value }
+      // Orthonormal bases and a square core of matching size: the factorisation is valid.
+      guard let y = try? LowRankMatrix(u: u, s: s, v: v) else {
+        fatalError("random factors of rank \(r) rejected")
+      }
+      return y
+    }
     let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
     // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
     guard let policy = try? TruncationPolicy.fixedRank(r),
@@ -286,4 +304,17 @@ extension Activation {
       }
     }
   }
+}
+
+/// How a low-rank layer's random initial factors `U·S·Vᵀ` (rank r, weight n×m) are drawn.
+public enum LowRankInitialization: String, Codable, Sendable, CaseIterable {
+  /// The best rank-r approximation of a dense weight drawn like PyTorch's `nn.Linear` /
+  /// `nn.Conv2d` (``Layer/initialFactors(rank:initialization:using:)``); at full rank exactly
+  /// that dense weight.
+  case spectral
+  /// U and V Haar-random with orthonormal columns, S diagonal with the r largest of min(n, m)
+  /// independent |N(0, 1)| draws, in descending order: the DLRT reference implementation's
+  /// initialisation. Its weights are about 1.7 times larger (root mean square) than PyTorch's
+  /// for LeNet5's layers.
+  case halfNormal = "half-normal"
 }

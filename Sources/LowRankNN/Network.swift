@@ -98,6 +98,20 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// many threads as the batch's parts.
   public var blockConcurrency: Int { batchParts }
 
+  /// The largest rank each low-rank matrix layer may take under a rank-adaptive integrator
+  /// (``rankCeilings``). Default ``RankCeiling/full``.
+  public var rankCeiling: RankCeiling = .full
+
+  /// Per low-rank layer (``lowRankLayers``), its ``rankCeiling`` limit; nil for
+  /// ``RankCeiling/full``, which the augmented bases never exceed anyway.
+  public var rankCeilings: [Int]? {
+    guard rankCeiling != .full else { return nil }
+    return lowRankLayers.map { l in
+      let shape = layers[l].weightShape!
+      return rankCeiling.limit(rows: shape.rows, columns: shape.columns)
+    }
+  }
+
   /// The parts of the current batch, each with the buffers of its passes.
   private var parts: [BatchPart<Scalar>]
   /// The loss of the last full pass of ``evaluate(_:)`` while its activations and errors are
@@ -138,10 +152,11 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// A network of an ``Architecture`` (an array literal of widths such as `[784, 500, 500, 10]`
   /// is a fully-connected one): hidden layers use `activation`, the last layer is the identity
   /// (logits); low-rank convolutions in the given format; see
-  /// ``Architecture/layers(startRank:activation:convolutions:)``.
+  /// ``Architecture/layers(startRank:activation:convolutions:rankCeiling:)``, whose rank ceiling
+  /// becomes ``rankCeiling``.
   public init(
     architecture: Architecture, mode: Mode, activation: Activation = .relu,
-    convolutions: ConvolutionFormat = .matrix
+    convolutions: ConvolutionFormat = .matrix, rankCeiling: RankCeiling = .full
   ) {
     let startRank: Int? =
       switch mode {
@@ -149,7 +164,9 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       case .lowRank(let r): r
       }
     self.init(
-      layers: architecture.layers(startRank: startRank, activation: activation, convolutions: convolutions))
+      layers: architecture.layers(
+        startRank: startRank, activation: activation, convolutions: convolutions, rankCeiling: rankCeiling))
+    self.rankCeiling = rankCeiling
   }
 
   /// Number of entries of `dense` in a state: dense weights plus one bias per weighted layer.
@@ -175,9 +192,12 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   // MARK: States
 
   /// A random initial state: dense weights and biases like PyTorch `nn.Linear` / `nn.Conv2d`,
-  /// low-rank layers by ``Layer/initialFactors(rank:using:)`` at their
+  /// low-rank layers by ``Layer/initialFactors(rank:initialization:using:)`` at their
   /// ``Layer/Kind/lowRank(rank:)`` rank, Tucker kernels by ``Layer/initialTucker(ranks:using:)``.
-  public func initialState(using generator: inout some RandomNumberGenerator) -> LowRankState<Scalar> {
+  public func initialState(
+    lowRank initialization: LowRankInitialization = .spectral,
+    using generator: inout some RandomNumberGenerator
+  ) -> LowRankState<Scalar> {
     var blocks: [LowRankMatrix<Scalar>] = []
     var tuckers: [TuckerTensor<Scalar>] = []
     var weights: [Matrix<Scalar>] = []
@@ -185,7 +205,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     for layer in layers where layer.hasWeight {
       switch layer.kind {
       case .dense: weights.append(layer.initialDenseWeight(using: &generator))
-      case .lowRank(let r): blocks.append(layer.initialFactors(rank: r, using: &generator))
+      case .lowRank(let r):
+        blocks.append(layer.initialFactors(rank: r, initialization: initialization, using: &generator))
       case .tucker(let ranks): tuckers.append(layer.initialTucker(ranks: ranks, using: &generator))
       }
       biases.append(layer.initialBias(using: &generator))

@@ -36,18 +36,22 @@ public struct Trainer<Scalar: NetworkScalar> {
     var generator = SplitMix64(seed: configuration.seed)
     let network = Network<Scalar>(
       architecture: configuration.architecture, mode: Self.mode(configuration),
-      activation: configuration.activation, convolutions: configuration.convolutions ?? .matrix)
+      activation: configuration.activation, convolutions: configuration.convolutions ?? .matrix,
+      rankCeiling: configuration.rankCeiling ?? .full)
     try self.init(
-      configuration: configuration, network: network, state: network.initialState(using: &generator))
+      configuration: configuration, network: network,
+      state: network.initialState(lowRank: configuration.initialization ?? .spectral, using: &generator))
   }
 
-  /// A trainer that continues from given weights (a checkpoint, a compressed dense network).
+  /// A trainer that continues from given weights (a checkpoint, a compressed dense network); the
+  /// network takes the configuration's rank ceiling.
   public init(
     configuration: TrainingConfiguration, network: Network<Scalar>, state: LowRankState<Scalar>
   ) throws(TrainingError) {
     try configuration.validate()
     self.configuration = configuration
     self.network = network
+    self.network.rankCeiling = configuration.rankCeiling ?? .full
     self.state = state
     self.integrator = try Self.makeIntegrator(configuration)
   }
@@ -77,7 +81,7 @@ public struct Trainer<Scalar: NetworkScalar> {
     case .adaptive:
       do {
         return AdaptiveBUG(
-          solver: solver, truncation: try .relative(c.tau, minRank: 1, maxRank: c.maxRank),
+          solver: solver, truncation: try .relative(c.tau, minRank: c.minRank ?? 1, maxRank: c.maxRank),
           movesDenseWithGalerkinStep: c.singlePass ?? false)
       } catch {
         throw .invalidConfiguration("truncation: \(error)")

@@ -45,6 +45,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var startRank: Int = 150
   /// Largest rank a hidden layer may take (adaptive).
   public var maxRank: Int = 250
+  /// Smallest rank a hidden layer keeps after a truncation (adaptive); the DLRT reference
+  /// implementation keeps at least 2. Files written before this setting existed have none:
+  /// nil means 1, the default.
+  public var minRank: Int? = 1
+  /// Each low-rank matrix layer's own largest rank, on top of ``maxRank``, which also caps its
+  /// start rank (``RankCeiling``); the DLRT reference implementation uses
+  /// ``RankCeiling/half``. Files written before this setting existed have none: nil means
+  /// ``RankCeiling/full``, the default.
+  public var rankCeiling: RankCeiling? = .full
   /// Passes over the training set.
   public var epochs: Int = 10
   /// Samples per batch (one integrator step).
@@ -69,6 +78,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// `movesDenseWithGalerkinStep`). Files written before this setting existed have none: nil
   /// means false, the default (two passes, the order of the reference implementation).
   public var singlePass: Bool? = false
+  /// How low-rank layers draw their initial factors. Files written before this setting existed
+  /// have none: nil means ``LowRankInitialization/spectral``, the default.
+  public var initialization: LowRankInitialization? = .spectral
   /// The nonlinearity of the hidden layers.
   public var activation: Activation = .relu
   /// Seed of initialisation and shuffling (SplitMix64).
@@ -85,6 +97,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     c.optimizerState = c.optimizerState ?? .project
     c.convolutions = c.convolutions ?? .matrix
     c.singlePass = c.singlePass ?? false
+    c.minRank = c.minRank ?? 1
+    c.rankCeiling = c.rankCeiling ?? .full
+    c.initialization = c.initialization ?? .spectral
     return c
   }
 
@@ -97,6 +112,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     guard maxRank >= 1 else { throw fail("max rank must be ≥ 1, got \(maxRank)") }
     guard mode != .adaptive || startRank <= maxRank else {
       throw fail("start rank \(startRank) exceeds max rank \(maxRank)")
+    }
+    let minimum = minRank ?? 1
+    guard minimum >= 1, minimum <= maxRank else {
+      throw fail("min rank must be in 1…\(maxRank) (the max rank), got \(minimum)")
     }
     guard epochs >= 1 else { throw fail("epochs must be ≥ 1, got \(epochs)") }
     guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }

@@ -18,9 +18,9 @@ public struct TruncationPolicy: Sendable, Hashable, CustomStringConvertible {
   /// The rule before clamping.
   public let criterion: Criterion
   /// The smallest rank ever returned (unless fewer singular values exist).
-  public let minRank: Int
+  public private(set) var minRank: Int
   /// The largest rank ever returned.
-  public let maxRank: Int
+  public private(set) var maxRank: Int
 
   /// A policy; throws ``MatrixError/invalidArgument(_:)`` for negative or non-finite tolerances,
   /// a rank below 1 for `fixedRank`, `minRank < 0` or `maxRank < minRank`.
@@ -58,6 +58,17 @@ public struct TruncationPolicy: Sendable, Hashable, CustomStringConvertible {
   /// Always rank r (or fewer when fewer singular values exist).
   public static func fixedRank(_ r: Int) throws(MatrixError) -> Self {
     try Self(.fixedRank(r), minRank: 1, maxRank: r)
+  }
+
+  /// The same rule with the largest rank at most `limit` (and the smallest rank lowered to it
+  /// where it was larger): a per-block ceiling on top of a shared policy.
+  /// - Precondition: `limit ≥ 0`.
+  public func capped(at limit: Int) -> TruncationPolicy {
+    precondition(limit >= 0, "TruncationPolicy: rank ceiling \(limit) must be ≥ 0")
+    var policy = self
+    policy.maxRank = Swift.min(maxRank, limit)
+    policy.minRank = Swift.min(minRank, policy.maxRank)
+    return policy
   }
 
   /// The rank to keep for singular values sorted in descending order.

@@ -95,13 +95,14 @@ struct Summarize: ParsableCommand {
     if let updateDoc { try replaceRegion(in: updateDoc, marker: marker, with: table) }
   }
 
-  /// The rank setting: "start–max" (adaptive), the rank (fixed, vanilla), "-" (dense, and frozen
-  /// bases, whose ranks are those of the weights it starts from).
+  /// The rank setting: "start–max" (adaptive, with min rank and ceiling where they are not the
+  /// defaults), the rank (fixed, vanilla), "-" (dense, and frozen bases, whose ranks are those of
+  /// the weights it starts from).
   private func rankColumn(_ c: TrainingConfiguration) -> String {
     switch c.mode {
     case .dense, .frozen: "-"
     case .fixed, .vanilla: "\(c.startRank)"
-    case .adaptive: "\(c.startRank)–\(c.maxRank)"
+    case .adaptive: "\(c.startRank)–\(c.maxRank)" + rankBoundsNote(c)
     }
   }
 }

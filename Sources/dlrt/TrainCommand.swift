@@ -9,6 +9,8 @@ extension TrainingConfiguration.Optimizer: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension OptimizerState: ExpressibleByArgument {}
 extension ConvolutionFormat: ExpressibleByArgument {}
+extension RankCeiling: ExpressibleByArgument {}
+extension LowRankInitialization: ExpressibleByArgument {}
 
 extension TrainingConfiguration {
   /// The library's defaults, the single source of the CLI's defaults.
@@ -44,6 +46,23 @@ struct Train: ParsableCommand {
 
   @Option(help: "Largest rank of a hidden layer (adaptive).")
   var maxRank = TrainingConfiguration.defaults.maxRank
+
+  @Option(
+    help:
+      "Smallest rank a hidden layer keeps after truncation (adaptive); the reference implementation keeps 2.")
+  var minRank = TrainingConfiguration.defaults.minRank ?? 1
+
+  @Option(
+    help:
+      "Each low-rank matrix layer's own largest rank, which also caps its start rank: full (min(n, m) of its n×m weight) or half (⌊min(n, m)/2⌋, as in the reference implementation)."
+  )
+  var rankCeiling = TrainingConfiguration.defaults.rankCeiling ?? .full
+
+  @Option(
+    help:
+      "How low-rank layers draw their initial factors: spectral (the truncated SVD of a PyTorch-initialised dense weight) or half-normal (random orthonormal bases, singular values the largest sorted |N(0, 1)| draws, as in the reference implementation)."
+  )
+  var initialization = TrainingConfiguration.defaults.initialization ?? .spectral
 
   @Option(help: "Epochs.")
   var epochs = TrainingConfiguration.defaults.epochs
@@ -136,6 +155,7 @@ struct Train: ParsableCommand {
       activation, seed, optimizerState, convolutions
     )
     c.singlePass = singlePass
+    (c.minRank, c.rankCeiling, c.initialization) = (minRank, rankCeiling, initialization)
     return c
   }
 

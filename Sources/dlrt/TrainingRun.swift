@@ -124,7 +124,7 @@ struct TrainingRun {
     print(
       "training \(c.architecture) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
         + (c.mode == .adaptive
-          ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)"
+          ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)" + rankBoundsNote(c)
           : c.mode == .fixed || c.mode == .vanilla ? " rank \(c.startRank)" : "")
         + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads"
         + (batchParts > 1 ? ", batch in \(batchParts) parts" : "")
@@ -254,4 +254,14 @@ func machineDescription() -> String {
     .split(separator: "\n").first { $0.hasPrefix("model name") }?
     .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
   return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+}
+
+/// The rank bounds of an adaptive run beyond start and max rank, where they are not the defaults:
+/// " min rank 2, ceiling half".
+func rankBoundsNote(_ c: TrainingConfiguration) -> String {
+  let c = c.normalized
+  var notes: [String] = []
+  if c.minRank != 1 { notes.append("min rank \(c.minRank!)") }
+  if c.rankCeiling != .full { notes.append("ceiling \(c.rankCeiling!.rawValue)") }
+  return notes.isEmpty ? "" : ", " + notes.joined(separator: ", ")
 }
