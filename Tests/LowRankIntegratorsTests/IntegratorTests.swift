@@ -130,6 +130,46 @@ func run(
     #expect(solution.history.allSatisfy { $0.ranks[0] <= 3 })
     #expect(solution.state.blocks[0].rank == 3)
   }
+
+  /// A field's per-block ceilings cap every rank-adaptive integrator below its policy's max rank:
+  /// the same problem grows beyond rank 3 without the ceiling.
+  @Test func fieldRankCeilingsAreRespected() throws {
+    var g = testGenerator(203)
+    let y0: LowRankMatrix<Double> = randomLowRank(rows: 25, columns: 18, singularValues: [1], using: &g)
+    let p = Matrix<Double>.gaussian(rows: 25, columns: 6, using: &g)
+    let q = Matrix<Double>.gaussian(rows: 18, columns: 6, using: &g)
+    let policy = try TruncationPolicy.relative(1e-10, maxRank: 10)
+    let integrators: [any LowRankIntegrator<Double>] = [
+      AdaptiveBUG(solver: ExplicitEuler<Double>(), truncation: policy),
+      ParallelBUG(solver: ExplicitEuler<Double>(), truncation: policy),
+      MidpointBUG(solver: ExplicitEuler<Double>(), truncation: policy),
+    ]
+    for integrator in integrators {
+      for ceiling in [3, nil] {
+        var field = CeiledField(
+          base: LowRankDerivativeField<Double> { _ in (p, q) }, rankCeilings: ceiling.map { [$0] })
+        var stepper = integrator
+        let solution = try integrate(
+          &stepper, field: &field, initial: LowRankState(y0), from: 0, to: 1, steps: 4)
+        let ranks = solution.history.map { $0.ranks[0] }
+        if ceiling != nil {
+          #expect(ranks.allSatisfy { $0 <= 3 } && ranks.last == 3, "\(integrator.name): ranks \(ranks)")
+        } else {
+          #expect(ranks.last! > 3, "\(integrator.name): ranks \(ranks)")
+        }
+      }
+    }
+  }
+}
+
+/// A field with the evaluations of `base` and the given per-block rank ceilings.
+struct CeiledField<Base: LowRankVectorField>: LowRankVectorField {
+  typealias Scalar = Base.Scalar
+  var base: Base
+  var rankCeilings: [Int]?
+  mutating func evaluate(_ evaluation: inout FieldEvaluation<Scalar>) throws {
+    try base.evaluate(&evaluation)
+  }
 }
 
 @Suite struct ConvergenceTests {

@@ -94,11 +94,56 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
       {
         $0.startRank = 300; $0.maxRank = 250
       },
+      { $0.minRank = 0 }, { $0.minRank = 251 },
     ] {
       var c = TrainingConfiguration()
       change(&c)
       #expect(throws: TrainingError.self) { try Trainer<Float>(configuration: c) }
     }
+  }
+
+  /// Rank bounds of the configuration: a half ceiling caps the start ranks and every later rank
+  /// (τ = 0 would otherwise grow the 32×64 and 32×32 layers beyond 16), and a min rank holds the
+  /// ranks up where τ = 0.99 would truncate to 1.
+  @Test func rankBoundsHold() throws {
+    let data = synthetic(features: 64, classes: 4, count: 64, seed: 13)
+    func ranks(tau: Double, minRank: Int, ceiling: RankCeiling) throws -> (start: [Int], after: [Int]) {
+      var c = configuration(.adaptive)
+      (c.tau, c.startRank, c.maxRank, c.minRank, c.rankCeiling) = (tau, 16, 32, minRank, ceiling)
+      var trainer = try Trainer<Float>(configuration: c)
+      let start = trainer.state.ranks
+      for _ in 0..<3 { _ = try trainer.step(features: data.x, labels: data.labels) }
+      return (start, trainer.state.ranks)
+    }
+    #expect(try ranks(tau: 0, minRank: 1, ceiling: .full) == ([16, 16], [32, 32]))
+    #expect(try ranks(tau: 0, minRank: 1, ceiling: .half) == ([16, 16], [16, 16]))
+    var c = configuration(.adaptive)
+    (c.startRank, c.maxRank, c.rankCeiling) = (30, 30, .half)
+    #expect(try Trainer<Float>(configuration: c).state.ranks == [16, 16])
+    #expect(try ranks(tau: 0.99, minRank: 1, ceiling: .half).after == [1, 1])
+    #expect(try ranks(tau: 0.99, minRank: 3, ceiling: .half).after == [3, 3])
+    #expect(RankCeiling.half.limit(rows: 20, columns: 25) == 10)
+    #expect(RankCeiling.half.limit(rows: 1, columns: 25) == 1)
+    #expect(RankCeiling.full.limit(rows: 50, columns: 500) == 50)
+  }
+
+  /// The reference implementation's initialisation: orthonormal bases and a descending positive
+  /// diagonal core of |N(0, 1)| order statistics. At full rank the core holds all min(n, m) draws,
+  /// so the mean of σ² estimates E|N(0, 1)|² = 1 (standard error √(2/200) = 0.1; bound 3 errors).
+  @Test func halfNormalInitialization() throws {
+    let layer = Layer.dense(300, 200)
+    var g = SplitMix64(seed: 14)
+    let y: LowRankMatrix<Float> = layer.initialFactors(rank: 200, initialization: .halfNormal, using: &g)
+    #expect(y.u.shape == Shape(rows: 200, columns: 200) && y.v.shape == Shape(rows: 300, columns: 200))
+    #expect(orthonormalityError(y.u) < 1e-4 && orthonormalityError(y.v) < 1e-4)  // Float QR of 300×200
+    let sigma = (0..<200).map { y.s[$0, $0] }
+    #expect(zip(sigma, sigma.dropFirst()).allSatisfy { $0 >= $1 } && sigma.last! > 0)
+    #expect((0..<200).allSatisfy { i in (0..<200).allSatisfy { j in i == j || y.s[i, j] == 0 } })
+    let meanSquare = sigma.reduce(0) { $0 + Double($1) * Double($1) } / 200
+    #expect(abs(meanSquare - 1) < 0.3, "mean σ² \(meanSquare)")
+    // A lower rank keeps the largest of the same kind of draws: all above the median 0.674.
+    let low: LowRankMatrix<Float> = layer.initialFactors(rank: 50, initialization: .halfNormal, using: &g)
+    #expect(low.rank == 50 && (0..<50).allSatisfy { low.s[$0, $0] > 0.674 })
   }
 
   @Test func checkpointRoundTripReproducesPredictions() throws {

@@ -28,6 +28,17 @@ import Testing
     #expect(try TruncationPolicy.relative(0.1).rank(for: [0.0, 0, 0]) == 1)
   }
 
+  /// A per-block ceiling lowers the largest rank, and the smallest where it was above the ceiling.
+  @Test func cappedPolicies() throws {
+    let policy = try TruncationPolicy.relative(0, minRank: 3, maxRank: 10)
+    #expect(policy.capped(at: 20) == policy)
+    #expect(policy.capped(at: 4).rank(for: sigma) == 4)  // τ = 0 keeps all 5 without the ceiling
+    let low = policy.capped(at: 2)
+    #expect((low.minRank, low.maxRank) == (2, 2))
+    #expect(try TruncationPolicy.absolute(100, minRank: 2).capped(at: 4).rank(for: sigma) == 2)
+    #expect(try TruncationPolicy.absolute(100).capped(at: 0).rank(for: sigma) == 0)
+  }
+
   @Test func invalidPoliciesThrow() {
     #expect(throws: MatrixError.self) { try TruncationPolicy.relative(-1) }
     #expect(throws: MatrixError.self) { try TruncationPolicy.relative(.nan) }

@@ -96,6 +96,9 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     (old.configuration.optimizerState, old.configuration.convolutions, old.configuration.singlePass) = (
       nil, nil, nil
     )
+    (old.configuration.minRank, old.configuration.rankCeiling, old.configuration.initialization) = (
+      nil, nil, nil
+    )
     try ResultFiles.writeJSON(old, to: out + ".json")
     try FileManager.default.setAttributes(
       [.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: out + ".json")
