@@ -85,7 +85,7 @@ struct Summarize: ParsableCommand {
       let average = { (f: (EpochRecord) -> Double) in lasts.map(f).reduce(0, +) / Double(lasts.count) }
       let seconds = runs.flatMap(\.epochs).map(\.seconds).reduce(0, +) / Double(runs.flatMap(\.epochs).count)
       table +=
-        "| \(c.mode.rawValue)\(c.convolutions == .tucker && c.mode != .dense ? " (Tucker conv.)" : "") | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
+        "| \(c.mode.rawValue)\(c.convolutions == .tucker && c.mode != .dense ? " (Tucker conv.)" : "")\(c.mode == .adaptive && c.singlePass == true ? " (one pass)" : "") | \(c.mode == .adaptive ? String(c.tau) : "-") | \(rankColumn(c)) | \(c.optimizer.rawValue) | \(c.learningRate) | "
         + "\(runs[0].epochs.count) | \(runs.count) | \(meanText(lasts.map { 100 * $0.testAccuracy })) | \(validationColumn)"
         + "\(rankText(ranks, tuckerRanks, separator: ", ")) | "
         + "\(String(format: "%.1f", 100 * average(\.evaluationCompression)))% | \(String(format: "%.1f", 100 * average(\.trainingCompression)))% | "

@@ -125,6 +125,7 @@ struct TrainingRun {
       "training \(c.architecture) on \(dataset.rawValue) (\(train.count) samples), mode \(c.mode.rawValue)"
         + (c.mode == .adaptive
           ? " τ=\(c.tau) start rank \(c.startRank) max rank \(c.maxRank)" + rankBoundsNote(c)
+            + (c.singlePass == true ? ", one pass per batch" : "")
           : c.mode == .fixed || c.mode == .vanilla ? " rank \(c.startRank)" : "")
         + ", \(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), seed \(c.seed), \(threads) threads"
         + (batchParts > 1 ? ", batch in \(batchParts) parts" : "")
@@ -256,12 +257,13 @@ func machineDescription() -> String {
   return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
 }
 
-/// The rank bounds of an adaptive run beyond start and max rank, where they are not the defaults:
-/// " min rank 2, ceiling half".
+/// The low-rank settings of an adaptive run beyond start and max rank, where they are not the
+/// defaults: ", min rank 2, ceiling half, half-normal init".
 func rankBoundsNote(_ c: TrainingConfiguration) -> String {
   let c = c.normalized
   var notes: [String] = []
   if c.minRank != 1 { notes.append("min rank \(c.minRank!)") }
   if c.rankCeiling != .full { notes.append("ceiling \(c.rankCeiling!.rawValue)") }
+  if c.initialization != .spectral { notes.append("\(c.initialization!.rawValue) init") }
   return notes.isEmpty ? "" : ", " + notes.joined(separator: ", ")
 }
