@@ -117,13 +117,15 @@ bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dens
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
 	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare $(COMPARE_ARGS)
 
-# LeNet5 as `make table-lenet` trains it (batch 128, SGD 0.05; DLRT τ 0.1, start rank 150, max
-# rank 250, i.e. ranks 20, 50, 150) beside a dense PyTorch LeNet5 (Benchmarks/torch/lenet5.py).
+# LeNet5 (batch 128, SGD 0.05; DLRT τ 0.1 with this package's defaults: start rank 150, max rank
+# 250, i.e. ranks 20, 50, 150) beside a dense PyTorch LeNet5 (Benchmarks/torch/lenet5.py).
+# COMPARE_REFERENCE=1 adds a DLRT run with table-lenet's LENET_PROTOCOL (the reference's settings).
+COMPARE_REFERENCE ?=
 .PHONY: bench-compare-lenet
 bench-compare-lenet: release torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) \
 	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet \
-	  $(COMPARE_ARGS)
+	  $(if $(COMPARE_REFERENCE),--also="$(strip $(LENET_PROTOCOL))") $(COMPARE_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into

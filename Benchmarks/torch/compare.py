@@ -64,6 +64,9 @@ def main() -> None:
     p.add_argument("--max-rank", type=int, default=250)
     p.add_argument("--single-pass", action="store_true",
                    help="also run our DLRT with --single-pass (one forward/backward per batch) and rate it like ours DLRT")
+    p.add_argument("--also", action="append", default=[], metavar="FLAGS",
+                   help="also run our DLRT with these extra `dlrt train` flags (one string, later flags win; "
+                        "repeatable; write --also='--single-pass ...') and rate it like ours DLRT")
     p.add_argument("--no-split-batch", action="store_true",
                    help="run ours with --no-split-batch (all threads inside OpenBLAS instead of the batch split "
                         "over them, one OpenBLAS thread each)")
@@ -87,6 +90,9 @@ def main() -> None:
     }
     if a.single_pass:
         runs["ours DLRT single pass"] = [*runs["ours DLRT"][:-2], "--single-pass", "--out", a.out + "-ours-dlrt-single"]
+    variants = [f"ours DLRT {flags.strip()}" for flags in a.also]
+    for i, (name, flags) in enumerate(zip(variants, a.also)):
+        runs[name] = [*runs["ours DLRT"][:-2], *flags.split(), "--out", a.out + f"-ours-dlrt-also{i + 1}"]
     for name, script in spec["torch"].items():
         runs[name] = [a.python, os.path.join(here, script), *common, *(low_rank if "DLRT" in name else []),
                       "--json", a.out + "-" + name.replace(" ", "-").lower() + ".json"]
@@ -119,8 +125,8 @@ def main() -> None:
     for name, v in r.items():
         print(f"| {name} | {v['seconds']:.2f} | {v['samples_per_s']:.0f} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
     specs = list(spec["ratios"])
-    if a.single_pass:
-        specs += [("ours DLRT single pass", bottom, goal) for top, bottom, goal in spec["ratios"] if top == "ours DLRT"]
+    for variant in (["ours DLRT single pass"] if a.single_pass else []) + variants:
+        specs += [(variant, bottom, goal) for top, bottom, goal in spec["ratios"] if top == "ours DLRT"]
     ratios = [(f"{top} / {bottom}", r[top]["seconds"] / r[bottom]["seconds"], goal) for top, bottom, goal in specs]
     print("\n| ratio of epoch times | measured | goal |")
     print("|---|--:|--:|")
