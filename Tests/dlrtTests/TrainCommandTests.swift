@@ -122,14 +122,17 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   }
 
   /// A short adaptive run on learnable data (two passes per batch on one thread; `--single-pass`;
-  /// that with two threads, the batch split over them by default; and with `--no-split-batch`):
-  /// ≥ 90% test accuracy (chance 10%), result files with the configuration, seed and batch parts,
-  /// and a checkpoint that `evaluate` reloads to the same accuracy.
+  /// that with two threads, the batch split over them by default; with `--no-split-batch`; and
+  /// with the reference implementation's rank bounds and initialisation): ≥ 90% test accuracy
+  /// (chance 10%), result files with the configuration, seed and batch parts, and a checkpoint
+  /// that `evaluate` reloads to the same accuracy.
   @Test(arguments: [
     (false, [String]()), (true, []), (true, ["--threads", "2"]),
     (true, ["--threads", "2", "--no-split-batch"]),
+    (true, ["--min-rank", "2", "--rank-ceiling", "half", "--initialization", "half-normal"]),
   ])
   func trainWritesResultsAndCheckpointThatReproduces(singlePass: Bool, threads: [String]) throws {
+    let reference = threads.contains("--rank-ceiling")
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
@@ -145,12 +148,17 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
       RunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + ".json")))
     #expect(record.configuration.seed == 5 && record.configuration.mode == .adaptive)
     #expect(record.configuration.singlePass == singlePass)
-    #expect(record.threads == (threads.isEmpty ? 1 : 2))
+    #expect(record.threads == (threads.isEmpty || reference ? 1 : 2))
     #expect(record.batchParts == (threads.count == 2 ? 2 : 1))
+    let c = record.configuration
+    #expect(
+      (c.minRank, c.rankCeiling, c.initialization)
+        == (reference ? (2, .half, .halfNormal) : (1, .full, .spectral)))
     #expect(record.epochs.count == 6)
     let last = try #require(record.epochs.last)
     #expect(last.testAccuracy >= 0.9, "test accuracy \(last.testAccuracy)")
     #expect(last.ranks.count == 2 && last.ranks.allSatisfy { (1...32).contains($0) })
+    if reference { #expect(last.ranks[0] <= 32 && last.ranks[1] <= 16 && last.ranks.allSatisfy { $0 >= 2 }) }
     let csv = try String(contentsOfFile: out + ".csv", encoding: .utf8)
     #expect(csv.split(separator: "\n").count == 7)
 
