@@ -118,7 +118,7 @@ public protocol LowRankVectorField<Scalar> {
   var blockConcurrency: Int { get }
 
   /// Per matrix block, the largest rank a rank-adaptive integrator may give it after a step, on
-  /// top of its truncation policy's ``TruncationPolicy/maxRank`` (``TruncationPolicy/capped(at:)``);
+  /// top of its truncation policy's `TruncationPolicy.maxRank` (`TruncationPolicy.capped(at:)`);
   /// nil (the default): the policy alone decides. A network returns its layers' ceilings
   /// (`RankCeiling`). Tucker blocks are not affected.
   var rankCeilings: [Int]? { get }
