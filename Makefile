@@ -213,6 +213,8 @@ LENET_VALIDATION ?= $(if $(QUICK),,--validation-samples 10000)
 LENET_ARGS   ?=
 LENET_DIR    ?= $(EXP_RESULTS)/table-lenet
 LENET_MARKER ?= table-lenet
+# The figures show the runs of the first seed.
+LENET_SEED1   = $(firstword $(LENET_SEEDS))
 LENET_TRAIN   = $(DLRT_RELEASE) train $(EXP_DATA) $(EXP_RESUME) --arch lenet5 --epochs $(LENET_EPOCHS) --batch 128 --optimizer sgd \
   --lr 0.05 --quiet $(LENET_VALIDATION) $(LENET_PROTOCOL) $(LENET_ARGS)
 
@@ -227,7 +229,7 @@ table-lenet: exp-prep $(EXP_MNIST) ## dense and rank-adaptive LeNet5 on MNIST ov
 	done | xargs -d '\n' -P $(LENET_JOBS) -I{} sh -c '$(LENET_TRAIN) $(if $(filter-out 1,$(LENET_JOBS)),--threads 1) {}'
 	$(DLRT_RELEASE) summarize $(LENET_DIR)/dense-seed*.json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json) \
 	  --update-doc $(EXP_DOC) --marker $(LENET_MARKER)
-	$(DLRT_RELEASE) plot $(LENET_DIR)/dense-seed*.json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed*.json) \
+	$(DLRT_RELEASE) plot $(LENET_DIR)/dense-seed$(LENET_SEED1).json $(foreach t,$(LENET_TAUS),$(LENET_DIR)/adaptive-tau$(t)-seed$(LENET_SEED1).json) \
 	  --out-dir $(EXP_FIGURES) --name $(LENET_MARKER)
 
 # LeNet5 with Tucker convolutions (TDLRT: each 4-way kernel a Tucker tensor, ranks adapted per
