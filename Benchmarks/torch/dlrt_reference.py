@@ -12,6 +12,8 @@ One training step per mini-batch = three forward/backward passes:
      truncated to the smallest r₁ with ‖σ[r₁:]‖₂ ≤ τ‖σ‖₂ (and r₁ ≤ max rank):
      U ← Û P[:, :r₁], V ← V̂ Q[:, :r₁], S ← diag(σ[:r₁]).
 The augmented rank is r̂ = min(2r, in, out, 2·max rank).
+(The reference implementations step the biases and the dense layer with the S-step instead, from
+the S pass; that changes where an SGD update of the same size happens, not the work timed here.)
 
 Timed: the training loop only (all three passes, QRs, SVDs and updates for every batch); the
 shuffle and gather of the epoch happen before the clock starts and the test evaluation after it.
