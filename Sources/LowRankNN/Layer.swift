@@ -260,7 +260,7 @@ public struct Layer: Sendable, Hashable {
 extension Layer {
   /// A random Tucker kernel with the given multilinear ranks: the HOSVD truncation of a dense
   /// kernel drawn like ``initialDenseWeight(using:)``, the Tucker analogue of
-  /// ``initialFactors(rank:using:)``. Ranks that exceed the product of the others are reduced
+  /// ``initialFactors(rank:initialization:using:)``. Ranks that exceed the product of the others are reduced
   /// (see `TuckerTensor.truncate(core:factors:policies:)`).
   public func initialTucker<Scalar: BLASScalar>(
     ranks: [Int], using generator: inout some RandomNumberGenerator

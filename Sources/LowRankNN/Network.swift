@@ -45,7 +45,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     case cheaper
   }
 
-  /// How ``init(architecture:mode:activation:convolutions:)`` builds layers.
+  /// How ``init(architecture:mode:activation:convolutions:rankCeiling:)`` builds layers.
   public enum Mode: Sendable, Hashable {
     /// Every layer dense.
     case dense
