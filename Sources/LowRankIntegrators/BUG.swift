@@ -57,8 +57,8 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
   /// evaluation is marked ``FieldEvaluation/atPreviousPoint`` when the basis update used a single
   /// evaluation (explicit Euler, the optimizers): a field that kept its intermediate results (a
   /// network's activations and back-propagated errors) serves it without a second pass. Both
-  /// orders are first-order splittings of the same flow; the default (false) is the order of the
-  /// DLRT reference implementation.
+  /// orders are first-order splittings of the same flow; true is the order of the DLRT reference
+  /// implementations, which step the dense parameters from their S pass.
   public var movesDenseWithGalerkinStep: Bool
 
   public init(solver: Solver, truncation: TruncationPolicy, movesDenseWithGalerkinStep: Bool = false) {

@@ -237,9 +237,7 @@ public struct Layer: Sendable, Hashable {
       let draws = (0..<Swift.min(weight.rows, weight.columns)).map { _ in
         Swift.abs(Scalar.standardNormal(using: &generator))
       }
-      let sigma = draws.sorted(by: >).prefix(r)
-      var s = Matrix<Scalar>(rows: r, columns: r)
-      for (i, value) in sigma.enumerated() { s[i, i] = value }
+      let s = Matrix<Scalar>.diagonal(Array(draws.sorted(by: >).prefix(r)))
       // Orthonormal bases and a square core of matching size: the factorisation is valid.
       guard let y = try? LowRankMatrix(u: u, s: s, v: v) else {
         fatalError("random factors of rank \(r) rejected")

@@ -75,8 +75,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// Adaptive mode: one forward/backward pass per batch instead of two. The dense parameters
   /// (biases, dense layers) then take their step with the S-step, so the S-step starts from the
   /// point of the K- and L-steps and is served from their pass (`AdaptiveBUG`'s
-  /// `movesDenseWithGalerkinStep`). Files written before this setting existed have none: nil
-  /// means false, the default (two passes, the order of the reference implementation).
+  /// `movesDenseWithGalerkinStep`); this is the order of the DLRT reference implementations.
+  /// Files written before this setting existed have none: nil means false, the default (two
+  /// passes, the dense parameters with the K- and L-steps).
   public var singlePass: Bool? = false
   /// How low-rank layers draw their initial factors. Files written before this setting existed
   /// have none: nil means ``LowRankInitialization/spectral``, the default.
