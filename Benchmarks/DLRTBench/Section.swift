@@ -37,4 +37,5 @@ let allSections: [any BenchmarkSection] = [
   FactorizationsSection(),
   IntegratorsSection(),
   TrainingSection(),
+  ThinProductsSection(),
 ]

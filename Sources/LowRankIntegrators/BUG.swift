@@ -74,7 +74,7 @@ public struct AdaptiveBUG<Solver: SubstepSolver>: LowRankIntegrator {
     var counters = StepCounters()
     let bases = try basisUpdate(
       &state, field: &field, solver: &solver, from: t, by: h, augment: true, counters: &counters,
-      evolveDense: !movesDenseWithGalerkinStep)
+      evolveDense: !movesDenseWithGalerkinStep, announcesGalerkinStep: movesDenseWithGalerkinStep)
     let result = try galerkinStep(
       &state, bases: bases, field: &field, solver: &solver, from: t, by: h, counters: &counters,
       evolveDense: movesDenseWithGalerkinStep,
@@ -128,15 +128,22 @@ struct GalerkinResult<Scalar: BLASScalar> {
 }
 
 /// K- and L-steps of the BUG family from `Y₀`, evaluated together at the initial point, and the
-/// new (optionally augmented) orthonormal bases. Dense parameters move here. The state keeps Y₀.
+/// new (optionally augmented) orthonormal bases. Dense parameters move here unless `evolveDense`
+/// is false. `announcesGalerkinStep` tells the field that the Galerkin step's request at the same
+/// point follows, with the augmented right bases (2r columns, at most the side). The state keeps Y₀.
 func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolver<Scalar>>(
   _ state: inout LowRankState<Scalar>, field: inout Field, solver: inout Solver,
-  from t: Double, by h: Double, augment: Bool, counters: inout StepCounters, evolveDense: Bool = true
+  from t: Double, by h: Double, augment: Bool, counters: inout StepCounters, evolveDense: Bool = true,
+  announcesGalerkinStep: Bool = false
 ) throws -> BasisUpdate<Scalar> {
   var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
   system.k = state.blocks.map { $0.u * $0.s }
   system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
   system.evolveDense = evolveDense
+  if announcesGalerkinStep {
+    // The S-step asks for F·V̂ only (Ûᵀ·F·V̂ is formed by the integrator).
+    system.followUp = state.blocks.map { (right: Swift.min(2 * $0.rank, $0.v.rows), left: 0) }
+  }
   system.tucker = try .kSteps(state.tuckers)
   try system.solve(
     field: &field, solver: &solver, dense: &state.dense, from: t, by: h,

@@ -45,6 +45,9 @@ struct SubstepSystem<Scalar: BLASScalar> {
   /// Whether the initial point is the point of the field's previous evaluation (see
   /// ``FieldEvaluation/atPreviousPoint``).
   var initialAtPreviousPoint = false
+  /// Per block, the basis widths of a request at the same point that will follow the initial
+  /// evaluation (see ``FieldEvaluation/Block/followUpRight``); empty: none announced.
+  var followUp: [(right: Int, left: Int)] = []
 
   /// Solves the system over [t, t + h] with `solver`; updates k, l, s, the Tucker parts and
   /// `dense` in place.
@@ -80,6 +83,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
     solver.useBases(keys: keys, left: left, right: right)
     let (u, v, sign, fixedDense, tucker, x0) = (self.u, self.v, sSign, dense, self.tucker, x)
     let initialAtPreviousPoint = self.initialAtPreviousPoint
+    let followUp = self.followUp
     let tuckerCount = tucker.values.count
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
@@ -103,7 +107,10 @@ struct SubstepSystem<Scalar: BLASScalar> {
           let (a, bb): (Matrix<Scalar>, Matrix<Scalar>) =
             if let kx { (kx[kx.startIndex + b], v[b]) } else if let lx { (u[b], lx[lx.startIndex + b]) } else
             { (u[b] * sx![sx!.startIndex + b], v[b]) }
-          return .init(a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
+          var request = FieldEvaluation<Scalar>.Block(
+            a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
+          if b < followUp.count { (request.followUpRight, request.followUpLeft) = followUp[b] }
+          return request
         }
         var e = FieldEvaluation(
           time: time, blocks: requests, tensors: tucker.points(tx, mode: nil), dense: denseValues,

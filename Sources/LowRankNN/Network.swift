@@ -339,7 +339,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let blockWeights = zip(lowRankLayers, evaluation.blocks).map { l, block in
       let requests = LowRankRequests(
         right: block.rightBasis?.columns ?? 0, left: block.leftBasis?.columns ?? 0,
-        rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0)
+        rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0,
+        followUpRight: block.followUpRight, followUpLeft: block.followUpLeft)
       return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: largestPart)
         ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
     }
@@ -511,13 +512,23 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     public var rightIsPointFactor: Bool
     /// Whether δ is propagated through the layer (every layer but the first).
     public var propagates: Bool
+    /// Columns of the right basis of an announced request at the same point, which this pass's
+    /// kept results will serve (`FieldEvaluation.Block.followUpRight`; 0: none announced).
+    public var followUpRight: Int
+    /// Columns of the left basis of the announced request (0: none).
+    public var followUpLeft: Int
 
     /// A description of one layer's requests.
-    public init(right: Int, left: Int, rightIsPointFactor: Bool, propagates: Bool) {
+    public init(
+      right: Int, left: Int, rightIsPointFactor: Bool, propagates: Bool, followUpRight: Int = 0,
+      followUpLeft: Int = 0
+    ) {
       self.right = right
       self.left = left
       self.rightIsPointFactor = rightIsPointFactor
       self.propagates = propagates
+      self.followUpRight = followUpRight
+      self.followUpLeft = followUpLeft
     }
   }
 
@@ -532,6 +543,16 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - formed: `m·n·k` to form W, `c·m·n` forward, again to propagate, once more for ∇_W if any
   ///   basis is requested, and `m·n·(p+q)` for the products with the bases.
   ///
+  /// An announced follow-up request with bases of p', q' columns (served later from what this
+  /// pass keeps) adds `c·(p'+q')·(m+n)` to the factored way and `m·n·(p'+q')` to the formed one,
+  /// which then forms ∇_W even when this pass requests no basis.
+  ///
+  /// Each product also streams its c-column operands: every element of one read or written
+  /// counts as ``streamedElementCost`` multiply-adds. A factored product `Bᵀ·X` streams
+  /// `(n + k)·c` elements, `A·(BᵀX)` `(k + m)·c`; a formed `W·X` streams `(n + m)·c`. This makes
+  /// the many thin products of the factored way (k, p, q columns) dearer than their multiply-adds
+  /// alone, as measured (`dlrt-bench thin`).
+  ///
   /// Ties go to the factored way. Copies, im2col and the optimizer cost the same either way.
   public func formsWeight(layer l: Int, width k: Int, requests: LowRankRequests, batch: Int) -> Bool {
     switch lowRankEvaluation {
@@ -544,10 +565,28 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let c = batch * (layers[l].outputMaps?.pixels ?? 1)
     let passes = requests.propagates ? 2 : 1
     let (p, q) = (requests.right, requests.left)
-    let factored = c * (passes * k * (m + n) + p * (requests.rightIsPointFactor ? m : m + n) + q * (m + n))
-    let formed = c * m * n * (passes + (p + q > 0 ? 1 : 0)) + m * n * (k + p + q)
+    let (p2, q2) = (requests.followUpRight, requests.followUpLeft)
+    let later = p2 + q2
+    // Elements streamed per column by a pair of products through a basis of w columns.
+    func through(_ w: Int) -> Int { w > 0 ? n + m + 2 * w : 0 }
+    let factoredStreamed =
+      passes * through(k) + (requests.rightIsPointFactor && p > 0 ? m + p : through(p))
+      + through(q) + through(p2) + through(q2)
+    let formedStreamed = (m + n) * (passes + (p + q + later > 0 ? 1 : 0))
+    let factored =
+      c
+      * (passes * k * (m + n) + p * (requests.rightIsPointFactor ? m : m + n) + (q + later) * (m + n)
+        + Self.streamedElementCost * factoredStreamed)
+    let formed =
+      c * (m * n * (passes + (p + q + later > 0 ? 1 : 0)) + Self.streamedElementCost * formedStreamed)
+      + m * n * (k + p + q + later)
     return formed < factored
   }
+
+  /// The multiply-adds that reading or writing one element of a product's many-column operand
+  /// costs in the model of ``formsWeight(layer:width:requests:batch:)``: `dlrt-bench thin` fits
+  /// 11.7 for one OpenBLAS thread on this project's benchmark machine (Docs/Benchmarks.md).
+  public static var streamedElementCost: Int { 12 }
 
   // MARK: Loss and prediction
 

@@ -239,15 +239,18 @@ struct ConvolutionTests {
   }
 
   /// The choice of ``Network/formsWeight(layer:width:requests:batch:)`` for LeNet5 at batch 128,
-  /// worked out by hand from its multiply-add counts (c columns, W m×n, width k, merged K/L
-  /// request p = q = k with V = B):
-  /// - conv1 (c = 73 728, 20×25, first layer), k = 14: factored c·(14·45 + 14·20 + 14·45) = 1540c
-  ///   against formed c·(500 + 500) + 500·42 → formed; k = 4: 440c → factored.
-  /// - conv2 (c = 8192, 50×500), k = 45: factored c·(2·45·550 + 45·50 + 45·550) = 76 500c against
-  ///   formed 3·25 000c + 25 000·135 → formed; k = 30: 51 000c → factored.
-  /// - 800→500 (c = 128), k = 73: factored 128·(2·73·1300 + 73·500 + 73·1300) ≈ 41M against formed
-  ///   128·3·400 000 + 400 000·219 ≈ 241M → factored, and still factored at full rank 500 (the
-  ///   products `∇_W·V` alone are m·n·k > c·k·(m+n) for so few columns).
+  /// worked out by hand from its multiply-add counts and 12 per streamed element (c columns,
+  /// W m×n, width k, merged K/L request p = q = k with V = B):
+  /// - conv1 (c = 73 728, 20×25, first layer), k = 14: factored c·(14·45 + 14·20 + 14·45) plus
+  ///   12·(73 + 34 + 73)c = 3700c against formed c·(500 + 500) + 12·90c + 500·42 ≈ 2080c → formed;
+  ///   k = 4: 440c + 12·130c = 2000c → factored.
+  /// - conv2 (c = 8192, 50×500), k = 45: factored c·(2·45·550 + 45·50 + 45·550) + 12·2015c
+  ///   = 100 680c against formed 3·25 000c + 12·1650c + 25 000·135 ≈ 95 212c → formed; k = 30:
+  ///   51 000c + 12·1910c = 73 920c → factored.
+  /// - 800→500 (c = 128), k = 73: factored 128·(2·73·1300 + 73·500 + 73·1300 + 12·4911) ≈ 49M
+  ///   against formed 128·(3·400 000 + 12·3900) + 400 000·219 ≈ 247M → factored, and still
+  ///   factored at full rank 500 (the products `∇_W·V` alone are m·n·k > c·k·(m+n) for so few
+  ///   columns).
   @Test("LeNet5: which low-rank layers are evaluated by forming the weight")
   func formsWeightChoice() {
     var network = Network<Float>(architecture: .lenet5, mode: .lowRank(startRank: 150))
@@ -259,11 +262,20 @@ struct ConvolutionTests {
     #expect(forms(0, 14) && !forms(0, 4))
     #expect(forms(2, 45) && !forms(2, 30))
     #expect(!forms(5, 73) && !forms(5, 500))
-    // A forward pass without requests: conv2 costs c·k·550 factored against c·25 000 + 25 000·k
-    // formed, equal at k ≈ 45.5.
+    // A forward pass without requests: conv2 costs c·(550k + 12·(550 + 2k)) factored against
+    // c·(25 000 + 12·550) + 25 000·k formed, equal at k ≈ 43.8.
     let none = Network<Float>.LowRankRequests(right: 0, left: 0, rightIsPointFactor: false, propagates: false)
-    #expect(network.formsWeight(layer: 2, width: 48, requests: none, batch: 128))
-    #expect(!network.formsWeight(layer: 2, width: 44, requests: none, batch: 128))
+    #expect(network.formsWeight(layer: 2, width: 44, requests: none, batch: 128))
+    #expect(!network.formsWeight(layer: 2, width: 43, requests: none, batch: 128))
+    // A single-pass step's K/L pass at conv2's reference ceiling k = 25 announces the S-step's
+    // right bases of 2k = 50 columns. Factored: 42 500c multiply-adds for this pass (above) plus
+    // 50·550c for the S-step, and 12·(2·600 + 75 + 600 + 650) = 30 300c for the elements
+    // streamed, 100 300c in all; formed: 3·25 000c + 12·3·550c + 25 000·125 ≈ 94 800c + 3.1M
+    // → formed (95 181c). Without the announcement factored (65 000c).
+    #expect(!forms(2, 25))
+    let announced = Network<Float>.LowRankRequests(
+      right: 25, left: 25, rightIsPointFactor: true, propagates: true, followUpRight: 50)
+    #expect(network.formsWeight(layer: 2, width: 25, requests: announced, batch: 128))
     network.lowRankEvaluation = .factored
     #expect(!forms(0, 14) && !forms(2, 45))
     network.lowRankEvaluation = .formed

@@ -79,13 +79,26 @@ struct NetworkTrainingTests {
     }
 
     /// The network with every `atPreviousPoint` promise dropped (always a full pass) or kept,
-    /// counting the promises.
+    /// counting the promises and checking that each was announced with its right bases' widths
+    /// by the evaluation before it (`followUpRight`: min(2r, side); the S-step asks for `F·V̂`
+    /// only, so `followUpLeft` stays 0).
     struct FullPasses: LowRankVectorField {
       var network: Network<Double>
       var reuse = false
       var promises = 0
+      var announced: [[Int]] = []
+      var mismatches = 0
       mutating func evaluate(_ e: inout FieldEvaluation<Double>) throws {
-        promises += e.atPreviousPoint ? 1 : 0
+        if e.atPreviousPoint {
+          promises += 1
+          let widths = e.blocks.flatMap { [$0.rightBasis!.columns, $0.leftBasis?.columns ?? 0] }
+          mismatches += widths == announced.last ? 0 : 1
+        } else {
+          announced.append(
+            e.blocks.flatMap { [Swift.min(2 * $0.a.columns, $0.b.rows), 0] })
+          mismatches += e.blocks.allSatisfy { $0.followUpRight == 0 } ? 1 : 0
+          mismatches += e.blocks.flatMap { [$0.followUpRight, $0.followUpLeft] } == announced.last! ? 0 : 1
+        }
         if !reuse { e.atPreviousPoint = false }
         try network.evaluate(&e)
       }
@@ -106,6 +119,7 @@ struct NetworkTrainingTests {
       _ = try b.step(&recomputed, field: &full, from: Double(step) * lr, by: lr)
     }
     #expect(kept.promises == 5 && full.promises == 5)
+    #expect(kept.mismatches == 0 && full.mismatches == 0 && kept.announced.count == 5)
     #expect(reused.ranks == recomputed.ranks)
     for (u, v) in zip(lowRank.weights(of: reused), lowRank.weights(of: recomputed)) {
       #expect(maxDifference(u, v) < 1e-12)
