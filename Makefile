@@ -94,6 +94,9 @@ TORCH_DLRT_ARGS ?=
 # COMPARE_ARGS goes to compare.py of bench-compare and bench-compare-lenet, e.g. "--single-pass" or
 # "--no-split-batch" (ours with all threads inside OpenBLAS instead of the batch split over them).
 COMPARE_ARGS    ?=
+# Rounds of bench-compare and bench-compare-lenet: all runs repeated in rotating order, each rated
+# by its median epoch time.
+COMPARE_ROUNDS  ?= 1
 
 # torch-venv: MNIST present, and $(TORCH_VENV) with torch and numpy (created on first use).
 .PHONY: torch-venv bench-torch
@@ -115,7 +118,7 @@ bench-torch: torch-venv ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from
 .PHONY: bench-compare
 bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
-	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare $(COMPARE_ARGS)
+	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare --rounds $(COMPARE_ROUNDS) $(COMPARE_ARGS)
 
 # LeNet5 (batch 128, SGD 0.05; DLRT τ 0.1 with this package's defaults: start rank 150, max rank
 # 250, i.e. ranks 20, 50, 150) beside a dense PyTorch LeNet5 (Benchmarks/torch/lenet5.py).
@@ -125,7 +128,7 @@ COMPARE_REFERENCE ?=
 bench-compare-lenet: release torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
 	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) \
 	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet \
-	  $(if $(COMPARE_REFERENCE),--also="$(strip $(LENET_PROTOCOL))") $(COMPARE_ARGS)
+	  --rounds $(COMPARE_ROUNDS) $(if $(COMPARE_REFERENCE),--also="$(strip $(LENET_PROTOCOL))") $(COMPARE_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into

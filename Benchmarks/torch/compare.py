@@ -6,7 +6,8 @@ the same threads, batch, learning rate, data and epochs:
   ours DLRT       dlrt train --mode adaptive  (SGD, τ, start rank, max rank)
   torch dense     Benchmarks/torch/dense_mlp.py
   torch DLRT      Benchmarks/torch/dlrt_reference.py (three passes per batch, as the reference)
-and prints a Markdown table of seconds per epoch, samples/s and the ratios the project tracks:
+and prints a Markdown table of seconds per epoch, samples/s and the ratios the project tracks
+(with --rounds N, all runs N times in rotating order and the median of each run's epoch times):
 ours dense / torch dense (goal ≤ 0.9), ours DLRT / torch dense (goal ≤ 1/3) and ours DLRT /
 torch DLRT (goal ≤ 1/10). Writes <out>.json (default results/compare).
 
@@ -70,9 +71,14 @@ def main() -> None:
     p.add_argument("--no-split-batch", action="store_true",
                    help="run ours with --no-split-batch (all threads inside OpenBLAS instead of the batch split "
                         "over them, one OpenBLAS thread each)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat all runs this many times, the order rotating by one each round, and rate the "
+                        "median epoch time of each run (default 1; odd counts give a middle round)")
     p.add_argument("--out", default=None, help="prefix of the result files (default results/compare, "
                    "results/compare-lenet)")
     a = p.parse_args()
+    if a.rounds < 1:
+        p.error("--rounds must be at least 1")
     spec = ARCHS[a.arch]
     a.batch = spec["batch"] if a.batch is None else a.batch
     a.lr = spec["lr"] if a.lr is None else a.lr
@@ -96,11 +102,6 @@ def main() -> None:
     for name, script in spec["torch"].items():
         runs[name] = [a.python, os.path.join(here, script), *common, *(low_rank if "DLRT" in name else []),
                       "--json", a.out + "-" + name.replace(" ", "-").lower() + ".json"]
-    load_start = os.getloadavg()[0]
-    for command in runs.values():
-        run(command)
-    load_end = os.getloadavg()[0]
-
     def ours(path: str) -> dict:
         with open(path) as f:
             e = json.load(f)["epochs"][-1]
@@ -113,9 +114,38 @@ def main() -> None:
         return {"seconds": e["seconds"], "samples_per_s": e["samples_per_s"], "accuracy": e["test_accuracy"],
                 "ranks": e.get("ranks", [])}
 
-    r = {name: (ours(command[-1] + ".json") if name.startswith("ours") else torch(command[-1]))
-         for name, command in runs.items()}
-    print(f"\nlast epoch of {a.epochs}; {spec['label']}batch {a.batch}, SGD lr {a.lr}, {a.threads} threads"
+    def result(name: str) -> dict:
+        return ours(runs[name][-1] + ".json") if name.startswith("ours") else torch(runs[name][-1])
+
+    # Round i runs the commands starting at the i-th, so that none always runs first or after the
+    # same neighbour; each run's result is read before the next round overwrites its files.
+    names = list(runs)
+    rounds: list[dict] = []
+    load_start = os.getloadavg()[0]
+    for i in range(a.rounds):
+        results = {}
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            run(runs[name])
+            results[name] = result(name)
+        rounds.append(results)
+    load_end = os.getloadavg()[0]
+
+    def median_run(name: str) -> dict:
+        ordered = sorted((rr[name] for rr in rounds), key=lambda v: v["seconds"])
+        middle = dict(ordered[(len(ordered) - 1) // 2])
+        if len(ordered) % 2 == 0:
+            middle["seconds"] = (ordered[len(ordered) // 2 - 1]["seconds"] + ordered[len(ordered) // 2]["seconds"]) / 2
+            middle["samples_per_s"] = None
+        return middle
+
+    r = {name: median_run(name) for name in names}
+    if a.rounds > 1:
+        print(f"\nseconds per epoch in each of {a.rounds} rounds\n")
+        print("| round | " + " | ".join(names) + " |")
+        print("|--:|" + "--:|" * len(names))
+        for i, rr in enumerate(rounds):
+            print(f"| {i + 1} | " + " | ".join(f"{rr[n]['seconds']:.2f}" for n in names) + " |")
+    print(f"\n{'median over ' + str(a.rounds) + ' rounds of the ' if a.rounds > 1 else ''}last epoch of {a.epochs}; {spec['label']}batch {a.batch}, SGD lr {a.lr}, {a.threads} threads"
           f"{'' if a.threads == 1 else ' (ours: all in OpenBLAS)' if a.no_split_batch else ' (ours: batch split over them)'}, "
           f"τ = {a.tau}, start rank {a.start_rank}, max rank {a.max_rank}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_start:.2f} before, "
@@ -123,7 +153,8 @@ def main() -> None:
     print("| run | s/epoch | samples/s | test accuracy | ranks |")
     print("|---|--:|--:|--:|---|")
     for name, v in r.items():
-        print(f"| {name} | {v['seconds']:.2f} | {v['samples_per_s']:.0f} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
+        rate = "-" if v["samples_per_s"] is None else f"{v['samples_per_s']:.0f}"
+        print(f"| {name} | {v['seconds']:.2f} | {rate} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
     specs = list(spec["ratios"])
     for variant in (["ours DLRT single pass"] if a.single_pass else []) + variants:
         specs += [(variant, bottom, goal) for top, bottom, goal in spec["ratios"] if top == "ours DLRT"]
@@ -134,7 +165,8 @@ def main() -> None:
         verdict = "-" if goal is None else f"≤ {goal:.3f} {'(met)' if value <= goal else '(not met)'}"
         print(f"| {name} | {value:.3f} | {verdict} |")
     with open(a.out + ".json", "w") as f:
-        json.dump({"runs": r, "ratios": {n: v for n, v, _ in ratios}, "goals": {n: g for n, _, g in ratios},
+        json.dump({"runs": r, "rounds": rounds, "ratios": {n: v for n, v, _ in ratios},
+                   "goals": {n: g for n, _, g in ratios},
                    "loadavg": {"before": load_start, "after": load_end}, "configuration": vars(a)}, f, indent=2)
 
 
