@@ -231,7 +231,8 @@ public struct Layer: Sendable, Hashable {
     -> LowRankMatrix<Scalar>
   {
     precondition(r >= 1 && r <= Swift.min(weight.rows, weight.columns), "rank \(r) for a \(weight) weight")
-    if initialization == .halfNormal {
+    switch initialization {
+    case .halfNormal:
       let u = Matrix<Scalar>.randomOrthonormal(rows: weight.rows, columns: r, using: &generator)
       let v = Matrix<Scalar>.randomOrthonormal(rows: weight.columns, columns: r, using: &generator)
       let draws = (0..<Swift.min(weight.rows, weight.columns)).map { _ in
@@ -243,15 +244,16 @@ public struct Layer: Sendable, Hashable {
         fatalError("random factors of rank \(r) rejected")
       }
       return y
+    case .spectral:
+      let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
+      // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
+      guard let policy = try? TruncationPolicy.fixedRank(r),
+        let y = try? LowRankMatrix(truncating: w, policy: policy)
+      else {
+        fatalError("truncated SVD of a finite initial weight failed")
+      }
+      return y
     }
-    let w: Matrix<Scalar> = initialDenseWeight(using: &generator)
-    // A finite uniform matrix and a valid rank: the SVD and the policy cannot fail.
-    guard let policy = try? TruncationPolicy.fixedRank(r),
-      let y = try? LowRankMatrix(truncating: w, policy: policy)
-    else {
-      fatalError("truncated SVD of a finite initial weight failed")
-    }
-    return y
   }
 }
 
