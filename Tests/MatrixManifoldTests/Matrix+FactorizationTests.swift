@@ -87,6 +87,37 @@ import Testing
     #expect(throws: MatrixError.self) { try a.orthonormalized() }
   }
 
+  /// `allFinite` (the check behind `isFinite` and the factorisations' input errors) against the
+  /// element-by-element test: every length 0…40 (whole SIMD blocks, tails, both), extreme finite
+  /// values, and a NaN, +∞ or −∞ at every position.
+  func checkAllFinite<T: BLASScalar>(_: T.Type) {
+    for n in 0...40 {
+      var x = (0..<n).map { i -> T in
+        switch i % 4 {
+        case 0: T.greatestFiniteMagnitude
+        case 1: -T.leastNonzeroMagnitude
+        case 2: -0.0
+        default: T(i)
+        }
+      }
+      #expect(x.withUnsafeBufferPointer { T.allFinite($0) }, "n = \(n)")
+      for position in 0..<n {
+        for bad in [T.nan, T.infinity, -T.infinity] {
+          let kept = x[position]
+          x[position] = bad
+          let found = x.withUnsafeBufferPointer { T.allFinite($0) }
+          #expect(found == x.allSatisfy(\.isFinite) && !found, "n = \(n), \(bad) at \(position)")
+          x[position] = kept
+        }
+      }
+    }
+  }
+
+  @Test func allFiniteFindsEveryNonFiniteEntry() {
+    checkAllFinite(Float.self)
+    checkAllFinite(Double.self)
+  }
+
   @Test func randomOrthonormalIsOrthonormalAndSeeded() {
     var g1 = testGenerator(13)
     var g2 = testGenerator(13)
