@@ -99,3 +99,26 @@ where RawSignificand: FixedWidthInteger {
   static func syevd(n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>)
     -> Int
 }
+
+/// Whether every element of `buffer` is finite, summed in the lanes of `Lanes` (the conformances'
+/// ``BLASScalar/allFinite(_:)``). `x − x` is 0 for finite x and NaN for NaN or ±∞, and a sum keeps
+/// any NaN. The lanes are explicit because the compiler may not reorder a scalar floating-point
+/// sum into vector lanes; the scalar loop was several times slower.
+func allFiniteInLanes<Lanes: SIMD>(_ buffer: UnsafeBufferPointer<Lanes.Scalar>, _: Lanes.Type) -> Bool
+where Lanes.Scalar: BinaryFloatingPoint {
+  guard let base = buffer.baseAddress else { return true }
+  let raw = UnsafeRawPointer(base)
+  var lanes = Lanes()
+  var i = 0
+  while i + Lanes.scalarCount <= buffer.count {
+    let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Lanes.Scalar>.stride, as: Lanes.self)
+    lanes += x - x
+    i += Lanes.scalarCount
+  }
+  var tail: Lanes.Scalar = 0
+  while i < buffer.count {
+    tail += base[i] - base[i]
+    i += 1
+  }
+  return lanes.sum() + tail == 0
+}

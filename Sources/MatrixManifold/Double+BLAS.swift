@@ -61,24 +61,7 @@ extension Double: BLASScalar {
   }
 
   public static func allFinite(_ buffer: UnsafeBufferPointer<Double>) -> Bool {
-    // x − x is 0 for finite x and NaN for NaN or ±∞, and a sum keeps any NaN. The sum runs in
-    // 8 lanes explicitly: the compiler may not reorder a scalar floating-point sum into vector
-    // lanes, and the scalar loop was several times slower.
-    guard let base = buffer.baseAddress else { return true }
-    let raw = UnsafeRawPointer(base)
-    var lanes = SIMD8<Double>()
-    var i = 0
-    while i + 8 <= buffer.count {
-      let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
-      lanes += x - x
-      i += 8
-    }
-    var tail: Double = 0
-    while i < buffer.count {
-      tail += base[i] - base[i]
-      i += 1
-    }
-    return lanes.sum() + tail == 0
+    allFiniteInLanes(buffer, SIMD8<Double>.self)
   }
 
   public static func geqrf(

@@ -61,24 +61,7 @@ extension Float: BLASScalar {
   }
 
   public static func allFinite(_ buffer: UnsafeBufferPointer<Float>) -> Bool {
-    // x − x is 0 for finite x and NaN for NaN or ±∞, and a sum keeps any NaN. The sum runs in
-    // 16 lanes explicitly: the compiler may not reorder a scalar floating-point sum into vector
-    // lanes, and the scalar loop was several times slower.
-    guard let base = buffer.baseAddress else { return true }
-    let raw = UnsafeRawPointer(base)
-    var lanes = SIMD16<Float>()
-    var i = 0
-    while i + 16 <= buffer.count {
-      let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-      lanes += x - x
-      i += 16
-    }
-    var tail: Float = 0
-    while i < buffer.count {
-      tail += base[i] - base[i]
-      i += 1
-    }
-    return lanes.sum() + tail == 0
+    allFiniteInLanes(buffer, SIMD16<Float>.self)
   }
 
   public static func geqrf(
