@@ -1,0 +1,3 @@
+from . import datasets
+
+__all__ = ["datasets"]

@@ -1,0 +1,3 @@
+from . import mnist
+
+__all__ = ["mnist"]
