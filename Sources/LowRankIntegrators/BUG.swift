@@ -142,7 +142,7 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   system.evolveDense = evolveDense
   if announcesGalerkinStep {
     // The S-step asks for F·V̂ only (Ûᵀ·F·V̂ is formed by the integrator).
-    system.followUp = state.blocks.map { (right: Swift.min(2 * $0.rank, $0.v.rows), left: 0) }
+    system.followUp = state.blocks.map { Swift.min(2 * $0.rank, $0.v.rows) }
   }
   system.tucker = try .kSteps(state.tuckers)
   try system.solve(

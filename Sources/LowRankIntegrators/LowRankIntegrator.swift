@@ -45,9 +45,9 @@ struct SubstepSystem<Scalar: BLASScalar> {
   /// Whether the initial point is the point of the field's previous evaluation (see
   /// ``FieldEvaluation/atPreviousPoint``).
   var initialAtPreviousPoint = false
-  /// Per block, the basis widths of a request at the same point that will follow the initial
-  /// evaluation (see ``FieldEvaluation/Block/followUpRight``); empty: none announced.
-  var followUp: [(right: Int, left: Int)] = []
+  /// Per block, the right-basis width of a request at the same point that will follow the
+  /// initial evaluation (see ``FieldEvaluation/Block/followUpRight``); empty: none announced.
+  var followUp: [Int] = []
 
   /// Solves the system over [t, t + h] with `solver`; updates k, l, s, the Tucker parts and
   /// `dense` in place.
@@ -109,7 +109,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
             { (u[b] * sx![sx!.startIndex + b], v[b]) }
           var request = FieldEvaluation<Scalar>.Block(
             a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
-          if b < followUp.count { (request.followUpRight, request.followUpLeft) = followUp[b] }
+          if b < followUp.count { request.followUpRight = followUp[b] }
           return request
         }
         var e = FieldEvaluation(

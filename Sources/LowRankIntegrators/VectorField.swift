@@ -28,12 +28,10 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
     /// Output: `F(t, Y)ᵀ·U`, m×q.
     public var fTransposeTimesU = Matrix<Scalar>(rows: 0, columns: 0)
     /// The integrator's notice that its next request will be at this same point
-    /// (``FieldEvaluation/atPreviousPoint``) with a right basis of this many columns (0: no such
-    /// request announced). A hint only: a field that keeps intermediate results for that request
+    /// (``FieldEvaluation/atPreviousPoint``) with a right basis of this many columns and no left
+    /// basis, as a Galerkin step asks (0: no such request announced). A hint only: a field that keeps intermediate results for that request
     /// may choose how to evaluate this one with both in mind, and may ignore it.
     public var followUpRight = 0
-    /// Like ``followUpRight``, for the left basis of the announced request.
-    public var followUpLeft = 0
 
     /// A request at `Y = A·Bᵀ`.
     public init(a: Matrix<Scalar>, b: Matrix<Scalar>, rightBasis: Matrix<Scalar>?, leftBasis: Matrix<Scalar>?)

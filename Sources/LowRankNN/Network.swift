@@ -340,7 +340,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       let requests = LowRankRequests(
         right: block.rightBasis?.columns ?? 0, left: block.leftBasis?.columns ?? 0,
         rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0,
-        followUpRight: block.followUpRight, followUpLeft: block.followUpLeft)
+        followUpRight: block.followUpRight)
       return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: largestPart)
         ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
     }
@@ -515,20 +515,14 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     /// Columns of the right basis of an announced request at the same point, which this pass's
     /// kept results will serve (`FieldEvaluation.Block.followUpRight`; 0: none announced).
     public var followUpRight: Int
-    /// Columns of the left basis of the announced request (0: none).
-    public var followUpLeft: Int
 
     /// A description of one layer's requests.
-    public init(
-      right: Int, left: Int, rightIsPointFactor: Bool, propagates: Bool, followUpRight: Int = 0,
-      followUpLeft: Int = 0
-    ) {
+    public init(right: Int, left: Int, rightIsPointFactor: Bool, propagates: Bool, followUpRight: Int = 0) {
       self.right = right
       self.left = left
       self.rightIsPointFactor = rightIsPointFactor
       self.propagates = propagates
       self.followUpRight = followUpRight
-      self.followUpLeft = followUpLeft
     }
   }
 
@@ -543,9 +537,9 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// - formed: `m·n·k` to form W, `c·m·n` forward, again to propagate, once more for ∇_W if any
   ///   basis is requested, and `m·n·(p+q)` for the products with the bases.
   ///
-  /// An announced follow-up request with bases of p', q' columns (served later from what this
-  /// pass keeps) adds `c·(p'+q')·(m+n)` to the factored way and `m·n·(p'+q')` to the formed one,
-  /// which then forms ∇_W even when this pass requests no basis.
+  /// An announced follow-up request with a right basis of p' columns (served later from what this
+  /// pass keeps) adds `c·p'·(m+n)` to the factored way and `m·n·p'` to the formed one, which then
+  /// forms ∇_W even when this pass requests no basis.
   ///
   /// Each product also streams its c-column operands: every element of one read or written
   /// counts as ``streamedElementCost`` multiply-adds. A factored product `Bᵀ·X` streams
@@ -564,22 +558,20 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let (m, n) = (shape.rows, shape.columns)
     let c = batch * (layers[l].outputMaps?.pixels ?? 1)
     let passes = requests.propagates ? 2 : 1
-    let (p, q) = (requests.right, requests.left)
-    let (p2, q2) = (requests.followUpRight, requests.followUpLeft)
-    let later = p2 + q2
+    let (p, q, later) = (requests.right, requests.left, requests.followUpRight)
     // Elements streamed per column by a pair of products through a basis of w columns.
     func through(_ w: Int) -> Int { w > 0 ? n + m + 2 * w : 0 }
     let factoredStreamed =
       passes * through(k) + (requests.rightIsPointFactor && p > 0 ? m + p : through(p))
-      + through(q) + through(p2) + through(q2)
-    let formedStreamed = (m + n) * (passes + (p + q + later > 0 ? 1 : 0))
+      + through(q) + through(later)
     let factored =
       c
       * (passes * k * (m + n) + p * (requests.rightIsPointFactor ? m : m + n) + (q + later) * (m + n)
         + Self.streamedElementCost * factoredStreamed)
+    // Forward, propagation, and ∇_W when any basis is asked for now or later: each c·m·n.
+    let formedProducts = passes + (p + q + later > 0 ? 1 : 0)
     let formed =
-      c * (m * n * (passes + (p + q + later > 0 ? 1 : 0)) + Self.streamedElementCost * formedStreamed)
-      + m * n * (k + p + q + later)
+      c * formedProducts * (m * n + Self.streamedElementCost * (m + n)) + m * n * (k + p + q + later)
     return formed < factored
   }
 

@@ -80,8 +80,8 @@ struct NetworkTrainingTests {
 
     /// The network with every `atPreviousPoint` promise dropped (always a full pass) or kept,
     /// counting the promises and checking that each was announced with its right bases' widths
-    /// by the evaluation before it (`followUpRight`: min(2r, side); the S-step asks for `F·V̂`
-    /// only, so `followUpLeft` stays 0).
+    /// by the evaluation before it (`followUpRight`: min(2r, side)), and that it asks for `F·V̂`
+    /// only (no left basis).
     struct FullPasses: LowRankVectorField {
       var network: Network<Double>
       var reuse = false
@@ -91,13 +91,12 @@ struct NetworkTrainingTests {
       mutating func evaluate(_ e: inout FieldEvaluation<Double>) throws {
         if e.atPreviousPoint {
           promises += 1
-          let widths = e.blocks.flatMap { [$0.rightBasis!.columns, $0.leftBasis?.columns ?? 0] }
-          mismatches += widths == announced.last ? 0 : 1
+          mismatches += e.blocks.map { $0.rightBasis!.columns } == announced.last ? 0 : 1
+          mismatches += e.blocks.allSatisfy { $0.leftBasis == nil } ? 0 : 1
         } else {
-          announced.append(
-            e.blocks.flatMap { [Swift.min(2 * $0.a.columns, $0.b.rows), 0] })
+          announced.append(e.blocks.map { Swift.min(2 * $0.a.columns, $0.b.rows) })
           mismatches += e.blocks.allSatisfy { $0.followUpRight == 0 } ? 1 : 0
-          mismatches += e.blocks.flatMap { [$0.followUpRight, $0.followUpLeft] } == announced.last! ? 0 : 1
+          mismatches += e.blocks.map(\.followUpRight) == announced.last! ? 0 : 1
         }
         if !reuse { e.atPreviousPoint = false }
         try network.evaluate(&e)
