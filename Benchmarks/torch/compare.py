@@ -94,11 +94,11 @@ def main() -> None:
         "ours DLRT": [*ours_train, "--mode", "adaptive", "--optimizer", "sgd", "--quiet", *common, *low_rank,
                       "--out", a.out + "-ours-dlrt"],
     }
-    if a.single_pass:
-        runs["ours DLRT single pass"] = [*runs["ours DLRT"][:-2], "--single-pass", "--out", a.out + "-ours-dlrt-single"]
-    variants = [f"ours DLRT {flags.strip()}" for flags in a.also]
-    for i, (name, flags) in enumerate(zip(variants, a.also)):
-        runs[name] = [*runs["ours DLRT"][:-2], *flags.split(), "--out", a.out + f"-ours-dlrt-also{i + 1}"]
+    # Our DLRT with extra flags, rated like ours DLRT: (name, flags, suffix of the result files).
+    variants = ([("ours DLRT single pass", "--single-pass", "-ours-dlrt-single")] if a.single_pass else []) + [
+        (f"ours DLRT {flags.strip()}", flags, f"-ours-dlrt-also{i + 1}") for i, flags in enumerate(a.also)]
+    for name, flags, suffix in variants:
+        runs[name] = [*runs["ours DLRT"][:-2], *flags.split(), "--out", a.out + suffix]
     for name, script in spec["torch"].items():
         runs[name] = [a.python, os.path.join(here, script), *common, *(low_rank if "DLRT" in name else []),
                       "--json", a.out + "-" + name.replace(" ", "-").lower() + ".json"]
@@ -156,7 +156,7 @@ def main() -> None:
         rate = "-" if v["samples_per_s"] is None else f"{v['samples_per_s']:.0f}"
         print(f"| {name} | {v['seconds']:.2f} | {rate} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
     specs = list(spec["ratios"])
-    for variant in (["ours DLRT single pass"] if a.single_pass else []) + variants:
+    for variant, _, _ in variants:
         specs += [(variant, bottom, goal) for top, bottom, goal in spec["ratios"] if top == "ours DLRT"]
     ratios = [(f"{top} / {bottom}", r[top]["seconds"] / r[bottom]["seconds"], goal) for top, bottom, goal in specs]
     print("\n| ratio of epoch times | measured | goal |")
