@@ -77,7 +77,9 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
       core.add(uHat[b].transposedTimes(g.blocks[b].fTimesV), scaledBy: Scalar(h))
       return Factored(u: uHat[b], s: core, v: vHat[b])
     }
-    for i in state.dense.indices { state.dense[i].add(e.denseRates[i], scaledBy: Scalar(h)) }
+    for i in state.dense.indices {
+      state.dense[i] = state.dense[i].adding(e.denseRates[i], scaledBy: Scalar(h))
+    }
 
     let truncations = try state.assignTruncated(full, truncation, field: field)
     try state.checkFinite(at: t + h)

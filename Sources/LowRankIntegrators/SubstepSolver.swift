@@ -78,7 +78,9 @@ public struct ExplicitEuler<Scalar: BLASScalar>: SubstepSolver, Sendable {
     rate: SubstepRate<Scalar>
   ) throws {
     let g = try rate(t, x, true)
-    for i in x.indices { x[i].add(g[i], scaledBy: Scalar(h)) }
+    // Out of place: the caller usually still holds x (the state before the step), and an update
+    // in place would copy it first.
+    for i in x.indices { x[i] = x[i].adding(g[i], scaledBy: Scalar(h)) }
   }
 }
 
@@ -92,9 +94,7 @@ public struct RungeKutta4<Scalar: BLASScalar>: SubstepSolver, Sendable {
   ) throws {
     let x0 = x
     func shifted(_ k: [Matrix<Scalar>], _ c: Double) -> [Matrix<Scalar>] {
-      zip(x0, k).map {
-        var y = $0; y.add($1, scaledBy: Scalar(c * h)); return y
-      }
+      zip(x0, k).map { $0.adding($1, scaledBy: Scalar(c * h)) }
     }
     let k1 = try rate(t, x0, true)
     let k2 = try rate(t + h / 2, shifted(k1, 0.5), false)

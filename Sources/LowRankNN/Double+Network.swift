@@ -29,11 +29,13 @@ extension Double: NetworkScalar {
   }
 
   public static func adamUpdate(
-    _ x: UnsafeMutableBufferPointer<Double>, m: UnsafeMutableBufferPointer<Double>,
-    v: UnsafeMutableBufferPointer<Double>, rate g: UnsafeBufferPointer<Double>,
+    _ x: UnsafeBufferPointer<Double>, into updated: UnsafeMutableBufferPointer<Double>,
+    m: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
+    rate g: UnsafeBufferPointer<Double>,
     step h: Double, beta1: Double, beta2: Double, epsilon: Double, correction1: Double, correction2: Double
   ) {
-    adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
+    adamKernel(
+      x, updated, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
   }
 
   public static func square(_ x: UnsafeMutableBufferPointer<Double>) { squareKernel(x) }

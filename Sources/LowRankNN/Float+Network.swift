@@ -29,11 +29,13 @@ extension Float: NetworkScalar {
   }
 
   public static func adamUpdate(
-    _ x: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>,
-    v: UnsafeMutableBufferPointer<Float>, rate g: UnsafeBufferPointer<Float>,
+    _ x: UnsafeBufferPointer<Float>, into updated: UnsafeMutableBufferPointer<Float>,
+    m: UnsafeMutableBufferPointer<Float>, v: UnsafeMutableBufferPointer<Float>,
+    rate g: UnsafeBufferPointer<Float>,
     step h: Float, beta1: Float, beta2: Float, epsilon: Float, correction1: Float, correction2: Float
   ) {
-    adamKernel(x, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
+    adamKernel(
+      x, updated, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
   }
 
   public static func square(_ x: UnsafeMutableBufferPointer<Float>) { squareKernel(x) }

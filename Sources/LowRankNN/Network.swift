@@ -422,8 +422,12 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
           merged.evaluation.blocks[b].fTransposeTimesU += o.evaluation.blocks[b].fTransposeTimesU
         }
       }
-      for t in merged.rates.tucker.indices { merged.rates.tucker[t] += o.rates.tucker[t] }
-      for j in merged.rates.dense.indices { merged.rates.dense[j] += o.rates.dense[j] }
+      // Whole-weight rates are also held by the parts' workspaces (``Workspace/weightRate``):
+      // summed into new matrices, where `+=` would copy them first.
+      for t in merged.rates.tucker.indices {
+        merged.rates.tucker[t] = merged.rates.tucker[t] + o.rates.tucker[t]
+      }
+      for j in merged.rates.dense.indices { merged.rates.dense[j] = merged.rates.dense[j] + o.rates.dense[j] }
     }
     evaluation.blocks = merged.evaluation.blocks
     for (t, l) in tuckerLayers.enumerated() {
@@ -482,23 +486,22 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       // F·V = −δ·(Vᵀ·X)ᵀ. When V is the point's own B (the K-, S- and merged K/L requests), the
       // forward pass already computed BᵀX in `projections[l]` (δ propagation has not overwritten
       // it yet); `==` on the same storage is O(1).
-      var fv = Matrix<Scalar>(rows: shape.rows, columns: v.columns)
       if case .factored(_, let b) = weight, b == v {
-        fv.formProduct(delta, part.workspace.projections[l], opB: .transposed, alpha: -1)
+        evaluation.blocks[block].fTimesV = .product(
+          delta, part.workspace.projections[l], opB: .transposed, alpha: -1)
       } else {
         part.workspace.scratch.reshapeIfNeeded(rows: v.columns, columns: columns)
         part.workspace.scratch.formProduct(v, input, opA: .transposed)
-        fv.formProduct(delta, part.workspace.scratch, opB: .transposed, alpha: -1)
+        evaluation.blocks[block].fTimesV = .product(
+          delta, part.workspace.scratch, opB: .transposed, alpha: -1)
       }
-      evaluation.blocks[block].fTimesV = fv
     }
     if let u {
       // Fᵀ·U = −X·(Uᵀ·δ)ᵀ.
       part.workspace.scratch.reshapeIfNeeded(rows: u.columns, columns: columns)
       part.workspace.scratch.formProduct(u, delta, opA: .transposed)
-      var fu = Matrix<Scalar>(rows: shape.columns, columns: u.columns)
-      fu.formProduct(input, part.workspace.scratch, opB: .transposed, alpha: -1)
-      evaluation.blocks[block].fTransposeTimesU = fu
+      evaluation.blocks[block].fTransposeTimesU = .product(
+        input, part.workspace.scratch, opB: .transposed, alpha: -1)
     }
   }
 
@@ -795,8 +798,7 @@ struct Workspace<Scalar: NetworkScalar> {
   mutating func weightRate(_ l: Int, input: Matrix<Scalar>) -> Matrix<Scalar> {
     if !weightRateFormed[l] {
       // A new matrix: the previous pass's rate may still be held by its caller.
-      weightRates[l] = Matrix(rows: deltas[l].rows, columns: input.rows)
-      weightRates[l].formProduct(deltas[l], input, opB: .transposed, alpha: -1)
+      weightRates[l] = .product(deltas[l], input, opB: .transposed, alpha: -1)
       weightRateFormed[l] = true
     }
     return weightRates[l]

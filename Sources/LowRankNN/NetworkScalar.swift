@@ -24,11 +24,13 @@ public protocol NetworkScalar: BLASScalar {
     gradient: UnsafeMutableBufferPointer<Self>
   ) -> Double
   /// One Adam update (Kingma & Ba 2015) with rate g = −gradient:
-  /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `x ← x + h·(m/c₁)/(√(v/c₂) + ε)` with the bias
-  /// corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
+  /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `updated ← x + h·(m/c₁)/(√(v/c₂) + ε)` with the
+  /// bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`. `updated` may be x itself; a separate
+  /// buffer leaves x unchanged (the state before the step).
   static func adamUpdate(
-    _ x: UnsafeMutableBufferPointer<Self>, m: UnsafeMutableBufferPointer<Self>,
-    v: UnsafeMutableBufferPointer<Self>, rate g: UnsafeBufferPointer<Self>,
+    _ x: UnsafeBufferPointer<Self>, into updated: UnsafeMutableBufferPointer<Self>,
+    m: UnsafeMutableBufferPointer<Self>, v: UnsafeMutableBufferPointer<Self>,
+    rate g: UnsafeBufferPointer<Self>,
     step h: Self, beta1: Self, beta2: Self, epsilon: Self, correction1: Self, correction2: Self)
   /// `x ← x ⊙ x`.
   static func square(_ x: UnsafeMutableBufferPointer<Self>)
@@ -121,14 +123,18 @@ public protocol NetworkScalar: BLASScalar {
 }
 
 @inlinable func adamKernel<T: BinaryFloatingPoint>(
-  _ x: UnsafeMutableBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>, _ v: UnsafeMutableBufferPointer<T>,
-  _ g: UnsafeBufferPointer<T>, _ h: T, _ b1: T, _ b2: T, _ eps: T, _ c1: T, _ c2: T, sqrt: (T) -> T
+  _ x: UnsafeBufferPointer<T>, _ updated: UnsafeMutableBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>,
+  _ v: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ h: T, _ b1: T, _ b2: T, _ eps: T,
+  _ c1: T,
+  _ c2: T, sqrt: (T) -> T
 ) {
-  precondition(x.count == m.count && x.count == v.count && x.count == g.count, "adamUpdate: sizes differ")
+  precondition(
+    x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
+    "adamUpdate: sizes differ")
   for i in x.indices {
     m[i] = b1 * m[i] + (1 - b1) * g[i]
     v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-    x[i] += h * (m[i] / c1) / (sqrt(v[i] / c2) + eps)
+    updated[i] = x[i] + h * (m[i] / c1) / (sqrt(v[i] / c2) + eps)
   }
 }
 

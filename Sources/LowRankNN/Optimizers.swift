@@ -157,7 +157,7 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
       var v = takeState(&velocity, keys[i], shape: g[i].shape)
       v.scale(by: momentum)
       v.add(g[i])
-      x[i].add(v, scaledBy: Scalar(h))
+      x[i] = x[i].adding(v, scaledBy: Scalar(h))
       velocity[keys[i]] = v
     }
   }
@@ -212,17 +212,23 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
       steps[key] = n
       let c1 = 1 - Scalar(pow(Double(beta1), Double(n)))
       let c2 = 1 - Scalar(pow(Double(beta2), Double(n)))
+      // Into a new matrix: the caller usually still holds x (the state before the step), and an
+      // update in place would copy it first.
+      var updated = Matrix<Scalar>(unspecifiedRows: shape.rows, columns: shape.columns)
       g[i].withUnsafeBufferPointer { gp in
         m.withUnsafeMutableBufferPointer { mp in
           v.withUnsafeMutableBufferPointer { vp in
-            x[i].withUnsafeMutableBufferPointer { xp in
-              Scalar.adamUpdate(
-                xp, m: mp, v: vp, rate: gp, step: Scalar(h), beta1: beta1, beta2: beta2, epsilon: epsilon,
-                correction1: c1, correction2: c2)
+            x[i].withUnsafeBufferPointer { xp in
+              updated.withUnsafeMutableBufferPointer { up in
+                Scalar.adamUpdate(
+                  xp, into: up, m: mp, v: vp, rate: gp, step: Scalar(h), beta1: beta1, beta2: beta2,
+                  epsilon: epsilon, correction1: c1, correction2: c2)
+              }
             }
           }
         }
       }
+      x[i] = updated
       (first[key], second[key]) = (m, v)
     }
   }

@@ -57,6 +57,12 @@ where RawSignificand: FixedWidthInteger {
   /// Sets every entry of `buffer` to `value` (concrete per type, so it runs at memory speed).
   static func fill(_ buffer: UnsafeMutableBufferPointer<Self>, with value: Self)
 
+  /// `z ← y + α·x` over `count` entries into a third buffer: one pass over memory, where a copy
+  /// followed by `?axpy` would take two. Concrete per type so that the loop is vectorised.
+  static func sum(
+    count: Int, _ y: UnsafePointer<Self>, _ alpha: Self, _ x: UnsafePointer<Self>,
+    into z: UnsafeMutablePointer<Self>)
+
   /// Whether every entry of `buffer` is finite (no NaN, no infinity). Concrete per type so the
   /// scan runs at memory speed even when called from generic code.
   static func allFinite(_ buffer: UnsafeBufferPointer<Self>) -> Bool
@@ -121,4 +127,11 @@ where Lanes.Scalar: BinaryFloatingPoint {
     i += 1
   }
   return lanes.sum() + tail == 0
+}
+
+/// `z ← y + α·x` elementwise (the conformances' ``BLASScalar/sum(count:_:_:_:into:)``).
+func sumInto<T: BinaryFloatingPoint>(
+  _ count: Int, _ y: UnsafePointer<T>, _ alpha: T, _ x: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
+) {
+  for i in 0..<count { z[i] = y[i] + alpha * x[i] }
 }

@@ -60,6 +60,13 @@ extension Double: BLASScalar {
     buffer.update(repeating: value)
   }
 
+  public static func sum(
+    count: Int, _ y: UnsafePointer<Double>, _ alpha: Double, _ x: UnsafePointer<Double>,
+    into z: UnsafeMutablePointer<Double>
+  ) {
+    sumInto(count, y, alpha, x, z)
+  }
+
   public static func allFinite(_ buffer: UnsafeBufferPointer<Double>) -> Bool {
     allFiniteInLanes(buffer, SIMD8<Double>.self)
   }

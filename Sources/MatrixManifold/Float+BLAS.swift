@@ -60,6 +60,13 @@ extension Float: BLASScalar {
     buffer.update(repeating: value)
   }
 
+  public static func sum(
+    count: Int, _ y: UnsafePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>,
+    into z: UnsafeMutablePointer<Float>
+  ) {
+    sumInto(count, y, alpha, x, z)
+  }
+
   public static func allFinite(_ buffer: UnsafeBufferPointer<Float>) -> Bool {
     allFiniteInLanes(buffer, SIMD16<Float>.self)
   }

@@ -51,7 +51,10 @@ extension Matrix {
   ) -> Matrix {
     let m = transA == .none ? a.view.rows : a.view.columns
     let n = transB == .none ? b.view.columns : b.view.rows
-    var c = Matrix(rows: m, columns: n)
+    // GEMM with β = 0 writes every entry of C without reading it (k = 0 included); GEMV's β = 0
+    // goes through a scaling whose handling of NaN differs between OpenBLAS versions, so a
+    // single column starts from zeros.
+    var c = n == 1 ? Matrix(rows: m, columns: n) : Matrix(unspecifiedRows: m, columns: n)
     c.formProduct(a, b, opA: transA, opB: transB, alpha: alpha)
     return c
   }
@@ -71,7 +74,7 @@ extension Matrix {
 
   /// The transpose, through OpenBLAS `?omatcopy`.
   public func transposed() -> Matrix {
-    var t = Matrix(rows: columns, columns: rows)
+    var t = Matrix(unspecifiedRows: columns, columns: rows)
     guard rows > 0, columns > 0 else { return t }
     let lda = leadingDimension
     withUnsafeBufferPointer { a in

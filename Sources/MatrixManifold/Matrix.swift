@@ -20,6 +20,18 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     self.storage = Self.filledStorage(count: rows * columns, value: value)
   }
 
+  /// A matrix whose entries are unspecified until written: for the target of a product or an
+  /// elementwise kernel that overwrites every entry, which then costs no separate pass to zero the
+  /// storage first. Reading an entry before writing it gives an arbitrary value.
+  package init(unspecifiedRows rows: Int, columns: Int) {
+    precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got \(rows)×\(columns)")
+    self.rows = rows
+    self.columns = columns
+    self.storage = [Scalar](unsafeUninitializedCapacity: rows * columns) { _, initialized in
+      initialized = rows * columns
+    }
+  }
+
   /// An array of `count` copies of `value`, filled by the concrete ``BLASScalar/fill(_:with:)``
   /// (generic array initialisation runs element by element through witness tables).
   static func filledStorage(count: Int, value: Scalar) -> [Scalar] {

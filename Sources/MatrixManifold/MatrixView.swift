@@ -44,7 +44,7 @@ public struct MatrixView<Scalar: BLASScalar>: Sendable {
 
   /// The block as a new matrix.
   public func copy() -> Matrix<Scalar> {
-    var result = Matrix<Scalar>(rows: rows, columns: columns)
+    var result = Matrix<Scalar>(unspecifiedRows: rows, columns: columns)
     guard rows > 0, columns > 0 else { return result }
     withBase { a, lda in
       result.withUnsafeMutableBufferPointer { b in

@@ -88,6 +88,40 @@ import Testing
     #expect(a.block(rows: 0..<2, columns: 1..<3).frobeniusNorm == Matrix(a.columns(1..<3)).frobeniusNorm)
   }
 
+  /// `adding` against the entrywise formula, below and above the size from which it splits the
+  /// entries over threads (odd sizes, so the chunks differ in length), for 1–3 threads; the
+  /// operands must be left as they were. Each entry is one multiply and one add: the error bound
+  /// is 2ε(|y| + |αx|) (rounded once each, whatever the order of the chunks).
+  @Test func addingMatchesTheEntrywiseSumOnEveryThreadCount() {
+    func check<T: BLASScalar>(_: T.Type, threads: Int) {
+      var g = testGenerator(7)
+      let large = Matrix<T>.parallelElementCount + 13
+      for (rows, columns) in [(1, 1), (7, 5), (large, 1), (13, (large + 12) / 13)] {
+        let y = Matrix<T>.gaussian(rows: rows, columns: columns, using: &g)
+        let x = Matrix<T>.gaussian(rows: rows, columns: columns, using: &g)
+        let (y0, x0) = (y, x)
+        let alpha: T = -0.37
+        let z = y.adding(x, scaledBy: alpha)
+        var worst: T = 0
+        for i in y.elements.indices {
+          let (a, b) = (y.elements[i], alpha * x.elements[i])
+          worst = Swift.max(
+            worst, Swift.abs(z.elements[i] - (a + b)) / (2 * T.ulpOfOne * (Swift.abs(a) + Swift.abs(b))))
+        }
+        #expect(z.shape == y.shape)
+        #expect(worst <= 1, "\(T.self) \(rows)×\(columns), \(threads) threads")
+        #expect(y == y0 && x == x0)
+      }
+    }
+    let threads = BLASThreads.count
+    defer { BLASThreads.set(threads) }
+    for t in 1...3 {
+      BLASThreads.set(t)
+      check(Float.self, threads: t)
+      check(Double.self, threads: t)
+    }
+  }
+
   @Test func shapeErrorsAreTyped() {
     #expect(throws: MatrixError.self) { try Matrix<Double>(rows: 2, columns: 3, elements: [1, 2]) }
     #expect(throws: MatrixError.self) { try Matrix<Double>([[1, 2], [3]]) }
