@@ -1,5 +1,3 @@
-import Dispatch
-
 extension Matrix {
   /// `self ← self + α·X` (BLAS `?axpy`).
   public mutating func add(_ x: Matrix, scaledBy alpha: Scalar = 1) {
@@ -17,36 +15,19 @@ extension Matrix {
   /// Prefer this to a copy followed by ``add(_:scaledBy:)`` when `self` shares its storage with
   /// another matrix (a value kept for later, as an integrator keeps the state before a step):
   /// `add` would first copy the storage and then update it, two passes where this takes one.
-  ///
-  /// Large matrices (at least ``parallelElementCount`` entries) are split over as many threads as
-  /// OpenBLAS uses (``BLASThreads``), as OpenBLAS splits `?axpy`.
   public func adding(_ x: Matrix, scaledBy alpha: Scalar = 1) -> Matrix {
     precondition(x.rows == rows && x.columns == columns, "adding: \(x.shape) to \(shape)")
     var result = Matrix(unspecifiedRows: rows, columns: columns)
-    let count = elements.count
-    guard count > 0 else { return result }
-    let threads = count >= Self.parallelElementCount ? BLASThreads.count : 1
+    guard !elements.isEmpty else { return result }
     withUnsafeBufferPointer { py in
       x.withUnsafeBufferPointer { px in
         result.withUnsafeMutableBufferPointer { pz in
-          // Chunk i writes only its own range of z.
-          nonisolated(unsafe) let (y, x, z) = (py.baseAddress!, px.baseAddress!, pz.baseAddress!)
-          guard threads > 1 else { return Scalar.sum(count: count, y, alpha, x, into: z) }
-          DispatchQueue.concurrentPerform(iterations: threads) { i in
-            let range = (i * count / threads)..<((i + 1) * count / threads)
-            Scalar.sum(
-              count: range.count, y + range.lowerBound, alpha, x + range.lowerBound,
-              into: z + range.lowerBound)
-          }
+          Scalar.sum(count: pz.count, py.baseAddress!, alpha, px.baseAddress!, into: pz.baseAddress!)
         }
       }
     }
     return result
   }
-
-  /// The size from which ``adding(_:scaledBy:)`` uses several threads: 2¹⁷ entries (512 KiB of
-  /// Float), where a pass over memory takes tens of microseconds and starting threads does not.
-  public static var parallelElementCount: Int { 1 << 17 }
 
   /// `self ← α·self` (BLAS `?scal`).
   public mutating func scale(by alpha: Scalar) {
