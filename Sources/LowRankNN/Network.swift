@@ -610,22 +610,31 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
 
   /// The predicted class (argmax of the logits; the first on ties) of each sample, computed
   /// `chunk` samples at a time (fewer when a chunk's forward workspace would exceed 2²⁴ entries,
-  /// as for convolutions; ``forwardEntriesPerSample``) through one workspace.
+  /// as for convolutions; ``forwardEntriesPerSample``). With ``batchParts`` > 1 the chunks are
+  /// shared out over as many threads, each with one workspace; the chunks are the same for any
+  /// number of parts, so the predictions are too.
   public func predictions(features: Matrix<Scalar>, state: LowRankState<Scalar>, chunk: Int = 2000) -> [Int] {
     precondition(features.rows == inputs, "Network.predictions: features \(features.shape), \(inputs) inputs")
     let n = features.columns
     let size = Swift.max(1, Swift.min(chunk, (1 << 24) / forwardEntriesPerSample))
-    var workspace = Workspace<Scalar>(layerCount: layers.count)
     let (weights, biases) = layerParameters(state, batch: Swift.min(size, n))
+    let chunks = Array(stride(from: 0, to: n, by: size))
+    let jobs = Swift.max(1, Swift.min(batchParts, chunks.count))
     var result = [Int](repeating: 0, count: n)
-    for start in stride(from: 0, to: n, by: size) {
-      let range = start..<Swift.min(start + size, n)
-      let block = range.count == n ? features : Matrix(features.columns(range))
-      workspace.forward(layers, input: block, weights: weights, biases: biases)
-      let z = workspace.outputs[layers.count - 1]
-      z.withUnsafeBufferPointer { p in
-        result.withUnsafeMutableBufferPointer {
-          Scalar.argmaxColumns(p, rows: z.rows, into: UnsafeMutableBufferPointer(rebasing: $0[range]))
+    let layers = self.layers
+    result.withUnsafeMutableBufferPointer { result in
+      // Job j writes only the predictions of its own chunks.
+      nonisolated(unsafe) let result = result
+      concurrentMap(jobs, threads: jobs) { job in
+        var workspace = Workspace<Scalar>(layerCount: layers.count)
+        for c in stride(from: job, to: chunks.count, by: jobs) {
+          let range = chunks[c]..<Swift.min(chunks[c] + size, n)
+          let block = range.count == n ? features : Matrix(features.columns(range))
+          workspace.forward(layers, input: block, weights: weights, biases: biases)
+          let z = workspace.outputs[layers.count - 1]
+          z.withUnsafeBufferPointer { p in
+            Scalar.argmaxColumns(p, rows: z.rows, into: UnsafeMutableBufferPointer(rebasing: result[range]))
+          }
         }
       }
     }

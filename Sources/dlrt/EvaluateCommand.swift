@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import LowRankNN
-import MatrixManifold
 
 /// `dlrt evaluate`: test accuracy of a saved checkpoint.
 struct Evaluate: ParsableCommand {
@@ -13,15 +12,15 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Checkpoint written by `dlrt train --save`.")
   var model: String
 
-  @Option(help: "OpenBLAS threads (use the training run's value to reproduce its numbers bit for bit).")
-  var threads = 2
+  @OptionGroup var parallelism: ThreadOptions
 
   func run() throws {
-    BLASThreads.set(threads)
+    parallelism.apply()
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
     let (network, state) = try checkpoint.restore()
     let (_, test) = try data.load(log: { print($0) })
-    let trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
+    var trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
+    trainer.batchParts = parallelism.batchParts
     let accuracy = trainer.accuracy(features: test.images, labels: test.labels)
     let counts = trainer.parameterCounts
     print(

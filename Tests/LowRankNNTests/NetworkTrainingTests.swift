@@ -125,21 +125,27 @@ struct NetworkTrainingTests {
     }
   }
 
-  /// Predictions in chunks (3 and 4 samples of 10: uneven, last chunk smaller) through one
-  /// workspace are the arg-max of the whole batch's logits, and the accuracy counts them.
-  @Test("predictions and accuracy in chunks equal those of the whole batch")
+  /// Predictions in chunks (3 and 4 samples of 10: uneven, last chunk smaller), on one thread or
+  /// shared out over 2 and 3 (``Network/batchParts``; more threads than chunks included), are the
+  /// arg-max of the whole batch's logits, and the accuracy counts them.
+  @Test("predictions and accuracy in chunks, on 1–3 threads, equal those of the whole batch")
   func chunkedPredictions() {
     var g = testGenerator(31)
-    let network = Network<Double>(architecture: [6, 9, 7, 4], mode: .lowRank(startRank: 3))
+    var network = Network<Double>(architecture: [6, 9, 7, 4], mode: .lowRank(startRank: 3))
     let state = network.initialState(using: &g)
     let (x, labels) = randomBatch(inputs: 6, classes: 4, batch: 10, using: &g)
     let z = network.logits(features: x, state: state)
     let expected = (0..<10).map { j in (0..<4).max { z[$0, j] < z[$1, j] }! }
-    for chunk in [3, 4, 10, 50] {
-      #expect(network.predictions(features: x, state: state, chunk: chunk) == expected, "chunk \(chunk)")
-      let correct = zip(expected, labels).filter { $0 == $1 }.count
-      #expect(
-        network.accuracy(features: x, labels: labels, state: state, chunk: chunk) == Double(correct) / 10)
+    let correct = zip(expected, labels).filter { $0 == $1 }.count
+    for parts in 1...3 {
+      network.batchParts = parts
+      for chunk in [3, 4, 10, 50] {
+        #expect(
+          network.predictions(features: x, state: state, chunk: chunk) == expected,
+          "chunk \(chunk), \(parts) parts")
+        #expect(
+          network.accuracy(features: x, labels: labels, state: state, chunk: chunk) == Double(correct) / 10)
+      }
     }
   }
 
