@@ -70,7 +70,8 @@ def main() -> None:
                         "repeatable; write --also='--single-pass ...') and rate it like ours DLRT")
     p.add_argument("--no-split-batch", action="store_true",
                    help="run ours with --no-split-batch (all threads inside OpenBLAS instead of the batch split "
-                        "over them, one OpenBLAS thread each)")
+                        "over them, one OpenBLAS thread each; dlrt's default splits for all but a dense "
+                        "fully-connected network)")
     p.add_argument("--rounds", type=int, default=1,
                    help="repeat all runs this many times, the order rotating by one each round, and rate the "
                         "median epoch time of each run (default 1; odd counts give a middle round)")
@@ -146,7 +147,7 @@ def main() -> None:
         for i, rr in enumerate(rounds):
             print(f"| {i + 1} | " + " | ".join(f"{rr[n]['seconds']:.2f}" for n in names) + " |")
     print(f"\n{'median over ' + str(a.rounds) + ' rounds of the ' if a.rounds > 1 else ''}last epoch of {a.epochs}; {spec['label']}batch {a.batch}, SGD lr {a.lr}, {a.threads} threads"
-          f"{'' if a.threads == 1 else ' (ours: all in OpenBLAS)' if a.no_split_batch else ' (ours: batch split over them)'}, "
+          f"{'' if a.threads == 1 else ' (ours: all in OpenBLAS)' if a.no_split_batch else ' (ours: dlrt default, batch split over them but for a dense fully-connected network)'}, "
           f"τ = {a.tau}, start rank {a.start_rank}, max rank {a.max_rank}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_start:.2f} before, "
           f"{load_end:.2f} after\n")

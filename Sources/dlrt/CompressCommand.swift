@@ -109,7 +109,6 @@ struct Compress: ParsableCommand {
   }
 
   func run() throws {
-    parallelism.apply()
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
     let (originalNetwork, originalState) = try checkpoint.restore()
     var (train, test) = try data.load(log: { print($0) })
@@ -131,6 +130,8 @@ struct Compress: ParsableCommand {
     c.batchSize = batch ?? c.batchSize
     (c.seed, c.epochs, c.convolutions) = (seed, max(epochs, 1), convolutions)
     try c.validate()
+    // Thread use of the low-rank network from here on.
+    parallelism.apply(for: c)
     let network = Network<Float>(
       architecture: c.architecture, mode: .lowRank(startRank: c.startRank), activation: c.activation,
       convolutions: convolutions)
@@ -156,7 +157,7 @@ struct Compress: ParsableCommand {
       (phaseConfiguration.mode, phaseConfiguration.epochs) = (mode, epochs)
       let run = TrainingRun(
         configuration: phaseConfiguration, dataset: data.dataset, threads: parallelism.threads,
-        batchParts: parallelism.batchParts, out: out.map { $0 + suffix },
+        batchParts: parallelism.batchParts(for: phaseConfiguration), out: out.map { $0 + suffix },
         save: nil, quiet: quiet)
       let start = try Trainer<Float>(
         configuration: phaseConfiguration, network: trainer.network, state: trainer.state)

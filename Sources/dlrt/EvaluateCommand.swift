@@ -15,12 +15,12 @@ struct Evaluate: ParsableCommand {
   @OptionGroup var parallelism: ThreadOptions
 
   func run() throws {
-    parallelism.apply()
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
+    parallelism.apply(for: checkpoint.configuration)
     let (network, state) = try checkpoint.restore()
     let (_, test) = try data.load(log: { print($0) })
     var trainer = try Trainer<Float>(configuration: checkpoint.configuration, network: network, state: state)
-    trainer.batchParts = parallelism.batchParts
+    trainer.batchParts = parallelism.batchParts(for: checkpoint.configuration)
     let accuracy = trainer.accuracy(features: test.images, labels: test.labels)
     let counts = trainer.parameterCounts
     print(

@@ -160,8 +160,8 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    parallelism.apply()
     let configuration = try makeConfiguration()
+    parallelism.apply(for: configuration)
     let log: (String) -> Void = { print($0) }
     var (train, test) = try data.load(log: log)
     if let trainSamples, trainSamples < train.count { train = train.subset(Array(0..<trainSamples)) }
@@ -198,7 +198,7 @@ struct Train: ParsableCommand {
     }
     let run = TrainingRun(
       configuration: configuration, dataset: data.dataset, threads: parallelism.threads,
-      batchParts: parallelism.batchParts, out: out,
+      batchParts: parallelism.batchParts(for: configuration), out: out,
       save: save, quiet: quiet)
     try run.execute(train: train, test: test, validation: validation)
   }

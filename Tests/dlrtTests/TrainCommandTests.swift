@@ -121,6 +121,31 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     ] + extra
   }
 
+  /// The default split of the batch over the threads: every network but a dense fully-connected
+  /// one (which then has all threads inside OpenBLAS); `--split-batch` and `--no-split-batch`
+  /// decide for all; one thread is one part either way.
+  @Test func threadsSplitTheBatchUnlessTheNetworkIsDenseAndFullyConnected() throws {
+    func configuration(_ mode: TrainingConfiguration.Mode, _ architecture: Architecture)
+      -> TrainingConfiguration
+    {
+      var c = TrainingConfiguration()
+      (c.mode, c.architecture) = (mode, architecture)
+      return c
+    }
+    let cases: [(TrainingConfiguration, Int)] = [
+      (configuration(.dense, [784, 500, 10]), 1), (configuration(.adaptive, [784, 500, 10]), 2),
+      (configuration(.fixed, [784, 500, 10]), 2), (configuration(.dense, .lenet5), 2),
+      (configuration(.adaptive, .lenet5), 2),
+    ]
+    for (c, parts) in cases {
+      let options = try ThreadOptions.parse(["--threads", "2"])
+      #expect(options.batchParts(for: c) == parts, "\(c.mode) \(c.architecture)")
+      #expect(try ThreadOptions.parse(["--threads", "2", "--split-batch"]).batchParts(for: c) == 2)
+      #expect(try ThreadOptions.parse(["--threads", "2", "--no-split-batch"]).batchParts(for: c) == 1)
+      #expect(try ThreadOptions.parse(["--threads", "1"]).batchParts(for: c) == 1)
+    }
+  }
+
   /// A short adaptive run on learnable data (two passes per batch on one thread; `--single-pass`;
   /// that with two threads, the batch split over them by default; with `--no-split-batch`; and
   /// with the reference implementation's rank bounds and initialisation): ≥ 90% test accuracy
