@@ -625,7 +625,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     result.withUnsafeMutableBufferPointer { result in
       // Job j writes only the predictions of its own chunks.
       nonisolated(unsafe) let result = result
-      concurrentMap(jobs, threads: jobs) { job in
+      _ = concurrentMap(jobs, threads: jobs) { job in
         var workspace = Workspace<Scalar>(layerCount: layers.count)
         for c in stride(from: job, to: chunks.count, by: jobs) {
           let range = chunks[c]..<Swift.min(chunks[c] + size, n)

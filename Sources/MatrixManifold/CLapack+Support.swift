@@ -17,3 +17,10 @@ public enum BLASThreads {
   /// The number of threads OpenBLAS currently uses.
   public static var count: Int { Int(openblas_get_num_threads()) }
 }
+
+/// The OpenBLAS kernels in use.
+public enum BLASKernels {
+  /// OpenBLAS's name of its kernels (its "core"), such as "Haswell" or "Cooperlake": its choice
+  /// for the CPU when it was loaded, or the value of the environment variable `OPENBLAS_CORETYPE`.
+  public static var coreName: String { String(cString: openblas_get_corename()) }
+}
