@@ -16,14 +16,17 @@ struct Machine: Sendable, Encodable {
   var openBLASCore: String
   /// `OPENBLAS_NUM_THREADS` as set in the environment, or `nil` when unset.
   var environmentThreads: String?
+  /// `OPENBLAS_CORETYPE` as set in the environment (it overrides OpenBLAS's own choice of
+  /// kernels), or `nil` when unset.
+  var environmentCoreType: String?
   /// Start of the run, ISO 8601 in UTC.
   var date: String
 
   private enum CodingKeys: String, CodingKey {
-    case cpu, cores, blasThreads, openBLAS, openBLASCore, environmentThreads, date
+    case cpu, cores, blasThreads, openBLAS, openBLASCore, environmentThreads, environmentCoreType, date
   }
 
-  /// Encodes every field, writing `null` for an unset `OPENBLAS_NUM_THREADS`.
+  /// Encodes every field, writing `null` for an unset environment variable.
   func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(cpu, forKey: .cpu)
@@ -32,6 +35,7 @@ struct Machine: Sendable, Encodable {
     try container.encode(openBLAS, forKey: .openBLAS)
     try container.encode(openBLASCore, forKey: .openBLASCore)
     try container.encode(environmentThreads, forKey: .environmentThreads)
+    try container.encode(environmentCoreType, forKey: .environmentCoreType)
     try container.encode(date, forKey: .date)
   }
 
@@ -52,14 +56,16 @@ struct Machine: Sendable, Encodable {
         .trimmingCharacters(in: .whitespaces) ?? "unknown",
       openBLASCore: openblas_get_corename().map { String(cString: $0) } ?? "unknown",
       environmentThreads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"],
+      environmentCoreType: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
       date: formatter.string(from: Date()))
   }
 
   /// One line for the top of the output and for Docs/Benchmarks.md.
   var line: String {
     let env = environmentThreads.map { "OPENBLAS_NUM_THREADS=\($0)" } ?? "OPENBLAS_NUM_THREADS unset"
+    let core = environmentCoreType.map { "OPENBLAS_CORETYPE=\($0)" } ?? "OPENBLAS_CORETYPE unset"
     return
       "machine: \(cpu), \(cores) cores | \(openBLAS) (core \(openBLASCore)), \(blasThreads) threads, "
-      + "\(env) | \(date)"
+      + "\(env), \(core) | \(date)"
   }
 }
