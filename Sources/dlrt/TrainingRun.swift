@@ -254,7 +254,8 @@ func machineDescription() -> String {
     (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
     .split(separator: "\n").first { $0.hasPrefix("model name") }?
     .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
-  return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASKernels.coreName) kernels"
+  return
+    "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASKernels.coreName) kernels"
 }
 
 /// The low-rank settings of an adaptive run beyond start and max rank, where they are not the
