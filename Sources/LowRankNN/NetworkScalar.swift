@@ -124,9 +124,8 @@ public protocol NetworkScalar: BLASScalar {
 
 @inlinable func adamKernel<T: BinaryFloatingPoint>(
   _ x: UnsafeBufferPointer<T>, _ updated: UnsafeMutableBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>,
-  _ v: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>, _ h: T, _ b1: T, _ b2: T, _ eps: T,
-  _ c1: T,
-  _ c2: T, sqrt: (T) -> T
+  _ v: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
+  _ h: T, _ b1: T, _ b2: T, _ eps: T, _ c1: T, _ c2: T, sqrt: (T) -> T
 ) {
   precondition(
     x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
