@@ -11,6 +11,9 @@ struct TimingRow: Codable {
   var rank: Int?
   /// Median seconds of one training step (both passes, the factorisations, the optimizer).
   var trainSecondsPerBatch: Double
+  /// Parts each training batch was split into (`dlrt train`'s default for the configuration
+  /// unless `--[no-]split-batch`; absent in files of earlier versions, which did not split).
+  var batchParts: Int? = nil
   /// Median seconds of one forward pass (prediction) on a batch.
   var predictSecondsPerBatch: Double
   /// `trainSecondsPerBatch` times the batches of one epoch of `epochSamples` samples.
@@ -44,7 +47,9 @@ struct Timing: ParsableCommand {
     discussion:
       "Each configuration runs --warmup steps, then --batches timed steps on random inputs (uniform pixels, "
       + "cycling labels), and reports the median. A training step is one fixed-rank BUG step: two forward/"
-      + "backward passes, the QR factorisations and the optimizer. Expect linear growth in the rank.")
+      + "backward passes, the QR factorisations and the optimizer. Expect linear growth in the rank. "
+      + "Training steps use the threads as `dlrt train` does (the batch split for fixed rank, not for "
+      + "dense); a prediction is one forward pass with all threads inside OpenBLAS.")
 
   @Option(help: "Layer widths, input to classes.")
   var arch = "784-500-500-500-500-10"
@@ -64,8 +69,7 @@ struct Timing: ParsableCommand {
   @Option(help: "Samples of one epoch, for the seconds-per-epoch column (MNIST: 60 000).")
   var epochSamples = 60_000
 
-  @Option(help: "OpenBLAS threads.")
-  var threads = 2
+  @OptionGroup var parallelism: ThreadOptions
 
   @Option(help: "Seed of weights and inputs.")
   var seed: UInt64 = 1
@@ -106,14 +110,13 @@ struct Timing: ParsableCommand {
     if let r = ranks.first(where: { $0 > largest }) {
       throw ValidationError("rank \(r) exceeds the largest hidden layer's min(in, out) = \(largest)")
     }
-    guard batch >= 1, batches >= 1, warmup >= 0, epochSamples >= 1, threads >= 1 else {
-      throw ValidationError(
-        "--batch, --batches, --epoch-samples and --threads must be positive, --warmup ≥ 0")
+    guard batch >= 1, batches >= 1, warmup >= 0, epochSamples >= 1 else {
+      throw ValidationError("--batch, --batches and --epoch-samples must be positive, --warmup ≥ 0")
     }
   }
 
   func run() throws {
-    BLASThreads.set(threads)
+    let threads = parallelism.threads
     let widths = try widths()
     var generator = SplitMix64(seed: seed)
     let x = Matrix<Float>.uniform(rows: widths[0], columns: batch, in: 0...1, using: &generator)
@@ -127,13 +130,16 @@ struct Timing: ParsableCommand {
       c.startRank = rank ?? 1
       c.maxRank = max(c.startRank, c.maxRank)
       (c.optimizer, c.learningRate, c.batchSize, c.seed) = (.sgd, 1e-3, batch, seed)
+      parallelism.apply(for: c)
       var trainer = try Trainer<Float>(configuration: c)
+      trainer.batchParts = parallelism.batchParts(for: c)
       var trainTimes: [Double] = []
       for i in 0..<(warmup + batches) {
         let start = DispatchTime.now().uptimeNanoseconds
         _ = try trainer.step(features: x, labels: labels)
         if i >= warmup { trainTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
       }
+      BLASThreads.set(threads)
       var predictTimes: [Double] = []
       for i in 0..<(warmup + batches) {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -142,7 +148,7 @@ struct Timing: ParsableCommand {
       }
       let train = median(trainTimes)
       let row = TimingRow(
-        mode: c.mode.rawValue, rank: rank, trainSecondsPerBatch: train,
+        mode: c.mode.rawValue, rank: rank, trainSecondsPerBatch: train, batchParts: trainer.batchParts,
         predictSecondsPerBatch: median(predictTimes),
         trainSecondsPerEpoch: train * Double((epochSamples + batch - 1) / batch),
         parameters: trainer.parameterCounts.evaluation)
@@ -180,13 +186,14 @@ struct Timing: ParsableCommand {
       + "\(record.architecture.map(String.init).joined(separator: "-")), batch \(record.batchSize), "
       + "median of \(record.batches) steps.\n\n"
     text +=
-      "| mode | rank | train ms/batch | train / dense | predict ms/batch | train s/epoch | parameters |\n"
-    text += "|---|--:|--:|--:|--:|--:|--:|\n"
+      "| mode | rank | batch parts | train ms/batch | train / dense | predict ms/batch | train s/epoch | parameters |\n"
+    text += "|---|--:|--:|--:|--:|--:|--:|--:|\n"
     for row in record.rows {
       let ratio =
         dense.map { String(format: "%.2f", row.trainSecondsPerBatch / $0.trainSecondsPerBatch) } ?? "-"
       text +=
-        "| \(row.mode) | \(row.rank.map(String.init) ?? "-") | \(String(format: "%.2f", 1e3 * row.trainSecondsPerBatch)) | "
+        "| \(row.mode) | \(row.rank.map(String.init) ?? "-") | \(row.batchParts ?? 1) | "
+        + "\(String(format: "%.2f", 1e3 * row.trainSecondsPerBatch)) | "
         + "\(ratio) | \(String(format: "%.2f", 1e3 * row.predictSecondsPerBatch)) | "
         + "\(String(format: "%.1f", row.trainSecondsPerEpoch)) | \(row.parameters) |\n"
     }

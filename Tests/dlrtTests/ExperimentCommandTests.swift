@@ -53,6 +53,16 @@ import Testing
     #expect(text.contains("| fixed | 8 |") && text.contains("Least-squares line"))
     let svg = try String(contentsOfFile: plot, encoding: .utf8)
     #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
+    #expect(record.rows.map(\.batchParts) == [1, 1, 1, 1])
+    // Two threads split the fixed-rank training batches as `dlrt train` does, not the dense ones.
+    var twoThreads = try DLRT.parseAsRoot([
+      "timing", "--arch", "64-32-32-10", "--ranks", "2", "4", "--batch", "16", "--batches", "2", "--warmup",
+      "1",
+      "--threads", "2", "--out", out,
+    ])
+    try twoThreads.run()
+    let split = try ResultFiles.read(TimingRecord.self, from: out + ".json", expected: "timing")
+    #expect(split.rows.map(\.batchParts) == [1, 2, 2] && split.threads == 2)
 
     for bad in [
       ["timing", "--arch", "64-32-10", "--ranks", "33"], ["timing", "--arch", "64-10"],
