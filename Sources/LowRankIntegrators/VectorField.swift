@@ -29,8 +29,9 @@ public struct FieldEvaluation<Scalar: BLASScalar>: Sendable {
     public var fTransposeTimesU = Matrix<Scalar>(rows: 0, columns: 0)
     /// The integrator's notice that its next request will be at this same point
     /// (``FieldEvaluation/atPreviousPoint``) with a right basis of this many columns and no left
-    /// basis, as a Galerkin step asks (0: no such request announced). A hint only: a field that keeps intermediate results for that request
-    /// may choose how to evaluate this one with both in mind, and may ignore it.
+    /// basis, as a Galerkin step asks (0: no such request announced). A hint only: a field that
+    /// keeps intermediate results for that request may choose how to evaluate this one with both
+    /// in mind, and may ignore it.
     public var followUpRight = 0
 
     /// A request at `Y = A·Bᵀ`.
