@@ -60,9 +60,12 @@ data: mnist ## MNIST into data/mnist and Fashion-MNIST from the Debian package
 # Matrix ODE experiments
 DLRT_RELEASE = $(RELEASE_BIN)/dlrt
 
-.PHONY: release ode-convergence
+.PHONY: release release-bench ode-convergence
 release: deps ## release build of the dlrt command
 	$(SWIFT) build -c release --product dlrt
+
+release-bench: deps ## release build of dlrt-bench beside dlrt (bench-compare measures the sgemm peak with it)
+	$(SWIFT) build -c release --product dlrt-bench
 
 ode-convergence: release exp-prep ## error vs step size of every integrator (Koch–Lubich, heat); table in Docs/Integrators.md
 	$(DLRT_RELEASE) ode convergence --problem koch-lubich --size 100 --rank 10 --abs-tol 1e-6 --max-rank 40 \
@@ -116,8 +119,9 @@ bench-torch: torch-venv ## PyTorch dense MLP and DLRT on MNIST (torch+numpy from
 	  --json results/torch-dlrt.json $(TORCH_ARGS) $(TORCH_DLRT_ARGS)
 
 .PHONY: bench-compare
-bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
-	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --python $(TORCH_VENV)/bin/python \
+bench-compare: release release-bench bench-torch ## one run: dlrt vs PyTorch epoch times (dense and DLRT), ratios into results/compare.json
+	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --dlrt $(DLRT_RELEASE) --bench $(RELEASE_BIN)/dlrt-bench \
+	  --python $(TORCH_VENV)/bin/python \
 	  --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare --rounds $(COMPARE_ROUNDS) $(COMPARE_ARGS)
 
 # LeNet5 (batch 128, SGD 0.05; DLRT τ 0.1 with this package's defaults: start rank 150, max rank
@@ -125,8 +129,8 @@ bench-compare: release bench-torch ## one run: dlrt vs PyTorch epoch times (dens
 # COMPARE_REFERENCE=1 adds a DLRT run with table-lenet's LENET_PROTOCOL (the reference's settings).
 COMPARE_REFERENCE ?=
 .PHONY: bench-compare-lenet
-bench-compare-lenet: release torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
-	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) \
+bench-compare-lenet: release release-bench torch-venv ## one run: dlrt LeNet5 (dense, DLRT) vs PyTorch LeNet5 epoch times; results/compare-lenet.json
+	$(TORCH_VENV)/bin/python Benchmarks/torch/compare.py --arch lenet5 --dlrt $(DLRT_RELEASE) --bench $(RELEASE_BIN)/dlrt-bench \
 	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet \
 	  --rounds $(COMPARE_ROUNDS) $(if $(COMPARE_REFERENCE),--also="$(strip $(LENET_PROTOCOL))") $(COMPARE_ARGS)
 

@@ -18,6 +18,13 @@ torch DLRT (goal ≤ 1/10). Writes <out>.json (default results/compare).
 (there is no PyTorch LeNet5 DLRT) and prints the ratios ours DLRT / torch dense (goal ≤ 1) and
 ours dense / torch dense (no goal). Writes <out>.json (default results/compare-lenet).
 
+With --bench (the release dlrt-bench binary), the rate of OpenBLAS's sgemm is measured first
+(`dlrt-bench gemm`, square n = 512 … 2048, same threads; the best median rate is the peak), and
+each run's matrix products per epoch (ours: the `productOperations` that `dlrt train` records,
+2·m·n·k per product; torch dense: the same network's, taken from ours dense) over its epoch time
+are reported as GFLOP/s and as a fraction of that peak. The torch DLRT script's products are not
+counted.
+
 Usage (from the repository root, with a virtualenv holding torch): `make bench-compare` or
 `make bench-compare-lenet`.
 """
@@ -51,6 +58,18 @@ def run(command: list[str]) -> None:
     subprocess.run(command, check=True)
 
 
+def sgemm_peak(bench: str, threads: int, json_path: str) -> dict:
+    """OpenBLAS's sgemm rate on this machine now: `dlrt-bench gemm` with the runs' threads, the best
+    median GFLOP/s of the direct `cblas_sgemm` call over n ≥ 512."""
+    run([bench, "gemm", "--threads", str(threads), "--json", json_path])
+    with open(json_path) as f:
+        report = json.load(f)
+    rows = [row for row in report["sections"][0]["tables"][0]["rows"] if row["type"] == "Float" and row["n"] >= 512]
+    best = max(rows, key=lambda row: row["direct_gflops"])
+    return {"gflops": best["direct_gflops"], "n": best["n"], "sizes": [row["n"] for row in rows],
+            "kernels": report["machine"]["openBLASCore"] + " kernels"}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dlrt", required=True, help="path of the release dlrt binary")
@@ -75,6 +94,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=1,
                    help="repeat all runs this many times, the order rotating by one each round, and rate the "
                         "median epoch time of each run (default 1; odd counts give a middle round)")
+    p.add_argument("--bench", default=None, help="path of the release dlrt-bench binary: measure the sgemm peak "
+                   "first and report each run's product GFLOP/s against it")
     p.add_argument("--out", default=None, help="prefix of the result files (default results/compare, "
                    "results/compare-lenet)")
     a = p.parse_args()
@@ -107,13 +128,13 @@ def main() -> None:
         with open(path) as f:
             e = json.load(f)["epochs"][-1]
         return {"seconds": e["seconds"], "samples_per_s": e["samplesPerSecond"], "accuracy": e["testAccuracy"],
-                "ranks": e["ranks"]}
+                "ranks": e["ranks"], "product_flops": e.get("productOperations")}
 
     def torch(path: str) -> dict:
         with open(path) as f:
             e = json.load(f)["epochs"][-1]
         return {"seconds": e["seconds"], "samples_per_s": e["samples_per_s"], "accuracy": e["test_accuracy"],
-                "ranks": e.get("ranks", [])}
+                "ranks": e.get("ranks", []), "product_flops": None}
 
     def result(name: str) -> dict:
         return ours(runs[name][-1] + ".json") if name.startswith("ours") else torch(runs[name][-1])
@@ -123,11 +144,15 @@ def main() -> None:
     names = list(runs)
     rounds: list[dict] = []
     load_start = os.getloadavg()[0]
+    peak = sgemm_peak(a.bench, a.threads, a.out + "-gemm.json") if a.bench else None
     for i in range(a.rounds):
         results = {}
         for name in names[i % len(names):] + names[:i % len(names)]:
             run(runs[name])
             results[name] = result(name)
+        # PyTorch's dense network does the products of ours (same layers, batches and steps).
+        if "torch dense" in results:
+            results["torch dense"]["product_flops"] = results["ours dense"]["product_flops"]
         rounds.append(results)
     load_end = os.getloadavg()[0]
 
@@ -151,11 +176,22 @@ def main() -> None:
           f"τ = {a.tau}, start rank {a.start_rank}, max rank {a.max_rank}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load_start:.2f} before, "
           f"{load_end:.2f} after\n")
-    print("| run | s/epoch | samples/s | test accuracy | ranks |")
-    print("|---|--:|--:|--:|---|")
+    if peak:
+        print(f"sgemm peak: {peak['gflops']:.1f} GFLOP/s (OpenBLAS, {a.threads} threads, best median of n = "
+              f"{', '.join(str(n) for n in peak['sizes'])}: n = {peak['n']}; {peak['kernels']}); product GFLOP/s = "
+              "products per epoch / s per epoch\n")
+    def fixed(value, decimals: int) -> str:
+        return "-" if value is None else f"{value:.{decimals}f}"
+
+    print("| run | s/epoch | samples/s | product GFLOP/epoch | product GFLOP/s | of sgemm peak | test accuracy | ranks |")
+    print("|---|--:|--:|--:|--:|--:|--:|---|")
     for name, v in r.items():
-        rate = "-" if v["samples_per_s"] is None else f"{v['samples_per_s']:.0f}"
-        print(f"| {name} | {v['seconds']:.2f} | {rate} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
+        work = v.get("product_flops")
+        v["product_gflops"] = None if work is None else work / v["seconds"] / 1e9
+        v["of_peak"] = None if v["product_gflops"] is None or not peak else v["product_gflops"] / peak["gflops"]
+        print(f"| {name} | {v['seconds']:.2f} | {fixed(v['samples_per_s'], 0)} | "
+              f"{fixed(None if work is None else work / 1e9, 1)} | {fixed(v['product_gflops'], 1)} | "
+              f"{fixed(v['of_peak'], 2)} | {100 * v['accuracy']:.2f}% | {v['ranks'] or '-'} |")
     specs = list(spec["ratios"])
     for variant, _, _ in variants:
         specs += [(variant, bottom, goal) for top, bottom, goal in spec["ratios"] if top == "ours DLRT"]
@@ -166,7 +202,7 @@ def main() -> None:
         verdict = "-" if goal is None else f"≤ {goal:.3f} {'(met)' if value <= goal else '(not met)'}"
         print(f"| {name} | {value:.3f} | {verdict} |")
     with open(a.out + ".json", "w") as f:
-        json.dump({"runs": r, "rounds": rounds, "ratios": {n: v for n, v, _ in ratios},
+        json.dump({"runs": r, "rounds": rounds, "sgemm_peak": peak, "ratios": {n: v for n, v, _ in ratios},
                    "goals": {n: g for n, _, g in ratios},
                    "loadavg": {"before": load_start, "after": load_end}, "configuration": vars(a)}, f, indent=2)
 

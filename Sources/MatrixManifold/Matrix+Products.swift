@@ -8,7 +8,7 @@ extension Matrix {
   /// Do not pass a view of this same matrix as an operand: the write would then copy the
   /// storage first (value semantics), which is correct but slow.
   ///
-  /// - Complexity: `O(m·n·k)` flops in BLAS.
+  /// - Complexity: `O(m·n·k)` flops in BLAS, counted by ``ProductWork``.
   /// - Precondition: shapes fit; the message prints them.
   public mutating func formProduct(
     _ a: some MatrixViewConvertible<Scalar>, _ b: some MatrixViewConvertible<Scalar>,
@@ -24,6 +24,7 @@ extension Matrix {
       k == kb && m == rows && n == target.count && target.lowerBound >= 0 && target.upperBound <= columns,
       "formProduct: op(A) \(m)×\(k) · op(B) \(kb)×\(n) into \(rows)×\(columns) columns \(target)")
     guard m > 0, n > 0 else { return }
+    ProductWork.record(m: m, n: n, k: k)
     let ldc = leadingDimension
     a.withBase { pa, lda in
       b.withBase { pb, ldb in

@@ -20,6 +20,9 @@ struct EpochRecord: Codable {
   var trainingCompression: Double
   var seconds: Double
   var samplesPerSecond: Double
+  /// Floating-point operations of the epoch's matrix products (`ProductWork`, GEMM's `2·m·n·k`),
+  /// training steps only (absent in files of earlier versions).
+  var productOperations: Int? = nil
 }
 
 /// A sample of the training curve after the first batch and every few batches after that: the
@@ -133,6 +136,7 @@ struct TrainingRun {
     for epoch in 1...c.epochs {
       batches.startEpoch(shuffledUsing: &shuffler)
       var (lossSum, correct, seen) = (0.0, 0, 0)
+      let operationsBefore = ProductWork.operations
       let start = Date()
       while batches.next() {
         let result = try trainer.step(features: batches.features, labels: batches.labels)
@@ -150,6 +154,7 @@ struct TrainingRun {
           seconds: elapsed, samplesPerSecond: Double(seen) / elapsed)
       }
       let seconds = Date().timeIntervalSince(start)
+      let operations = ProductWork.operations - operationsBefore
       progress.finish()
       let testAccuracy = trainer.accuracy(features: test.images, labels: test.labels)
       let validationAccuracy = validation.map { trainer.accuracy(features: $0.images, labels: $0.labels) }
@@ -159,7 +164,7 @@ struct TrainingRun {
         testAccuracy: testAccuracy, validationAccuracy: validationAccuracy, ranks: trainer.state.ranks,
         tuckerRanks: trainer.state.tuckers.isEmpty ? nil : trainer.state.tuckerRanks, parameters: counts,
         evaluationCompression: counts.evaluationCompression, trainingCompression: counts.trainingCompression,
-        seconds: seconds, samplesPerSecond: Double(seen) / seconds)
+        seconds: seconds, samplesPerSecond: Double(seen) / seconds, productOperations: operations)
       record.epochs.append(entry)
       print(
         String(
@@ -200,11 +205,11 @@ struct TrainingRun {
   private func writeResults(_ record: RunRecord, prefix: String) throws {
     try ResultFiles.writeJSON(record, to: prefix + ".json")
     var csv =
-      "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second\n"
+      "epoch,train_loss,train_accuracy,test_accuracy,ranks,params_eval,params_train,params_full,cr_eval,cr_train,seconds,samples_per_second,product_gflop\n"
     for e in record.epochs {
       csv +=
         "\(e.epoch),\(e.trainLoss),\(e.trainAccuracy),\(e.testAccuracy),\(rankText(e.ranks, e.tuckerRanks, separator: ";")),"
-        + "\(e.parameters.evaluation),\(e.parameters.training),\(e.parameters.full),\(e.evaluationCompression),\(e.trainingCompression),\(e.seconds),\(e.samplesPerSecond)\n"
+        + "\(e.parameters.evaluation),\(e.parameters.training),\(e.parameters.full),\(e.evaluationCompression),\(e.trainingCompression),\(e.seconds),\(e.samplesPerSecond),\(e.productOperations.map { String(Double($0) / 1e9) } ?? "")\n"
     }
     try ResultFiles.writeAtomically(Data(csv.utf8), to: prefix + ".csv")
   }

@@ -71,6 +71,22 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
     if mode == .dense { #expect(counts.evaluation == counts.full) }
   }
 
+  /// A dense step does the matrix products of back-propagation and no more, counted by
+  /// `ProductWork`: per layer of n inputs and m outputs on a batch of b, the forward product and
+  /// the weight gradient (2·m·n·b operations each), for every layer but the first the gradient of
+  /// its input (2·m·n·b again), and the bias's broadcast (a product with k = 1) and gradient (δ
+  /// times a column of ones), 2·m·b each.
+  @Test func denseStepProductWork() throws {
+    var trainer = try Trainer<Float>(configuration: configuration(.dense))
+    let data = synthetic(features: 64, classes: 4, count: 32, seed: 12)
+    let layers = [(64, 32), (32, 32), (32, 4)]
+    let pass = layers.map { 2 * $0.0 * $0.1 * 32 }
+    let bias = layers.map { 2 * 2 * $0.1 * 32 }
+    let expected = 2 * pass.reduce(0, +) + pass.dropFirst().reduce(0, +) + bias.reduce(0, +)
+    let work = try productWork(attempts: 50) { _ = try trainer.step(features: data.x, labels: data.labels) }
+    #expect(work == expected)
+  }
+
   @Test func divergenceIsATypedErrorAndKeepsTheWeights() throws {
     var c = configuration(.adaptive)
     c.learningRate = 1e30

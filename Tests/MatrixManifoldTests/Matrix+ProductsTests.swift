@@ -1,3 +1,4 @@
+import Dispatch
 import MatrixManifold
 import TestSupport
 import Testing
@@ -129,5 +130,36 @@ import Testing
     #expect(Matrix.product(a, b).shape == Shape(rows: 0, columns: 4))
     let k0 = Matrix.product(Matrix<Double>(rows: 2, columns: 0), Matrix<Double>(rows: 0, columns: 2))
     #expect(k0 == Matrix(rows: 2, columns: 2))
+  }
+}
+
+@Suite struct ProductWorkTests {
+  /// A GEMM of an m×k and a k×n operand counts 2·m·n·k operations whatever the transposes and
+  /// α, β; a GEMV (n = 1) 2·m·k; an empty product (k = 0, m = 0) nothing; products of two
+  /// threads add up.
+  @Test func countsTwoMNKPerProduct() {
+    var g = testGenerator(7)
+    let (m, n, k) = (37, 11, 23)
+    let a = Matrix<Float>.gaussian(rows: m, columns: k, using: &g)
+    let at = a.transposed()
+    let b = Matrix<Float>.gaussian(rows: k, columns: n, using: &g)
+    let bt = b.transposed()
+    var c = Matrix<Float>(rows: m, columns: n)
+    let expected = 2 * m * n * k
+    #expect(productWork { c.formProduct(a, b) } == expected)
+    #expect(
+      productWork { c.formProduct(at, bt, opA: .transposed, opB: .transposed, alpha: 2, beta: 1) } == expected
+    )
+    #expect(productWork { _ = Matrix.product(a, b.columns(0..<1)) } == 2 * m * k)
+    #expect(
+      productWork {
+        _ = Matrix.product(Matrix<Float>(rows: m, columns: 0), Matrix<Float>(rows: 0, columns: n))
+      } == 0)
+    #expect(productWork { _ = Matrix.product(Matrix<Float>(rows: 0, columns: k), b) } == 0)
+    let d = Matrix<Double>.gaussian(rows: k, columns: m, using: &g)
+    #expect(productWork { _ = d.transposedTimes(d) } == 2 * m * m * k)
+    #expect(
+      productWork { DispatchQueue.concurrentPerform(iterations: 4) { _ in _ = Matrix.product(a, b) } } == 4
+        * expected)
   }
 }

@@ -71,3 +71,19 @@ public func randomLowRank<T: BLASScalar>(
 public func tolerance<T: BLASScalar>(_: T.Type, terms n: Int, factor: Double = 10) -> Double {
   factor * Double(Swift.max(n, 1)) * Double(T.ulpOfOne)
 }
+
+/// The product work (``ProductWork/operations``) of `body`, as the least increase of the
+/// process-wide counter over `attempts` runs of it.
+///
+/// Tests run in parallel in one process, so products of other tests can land between the two
+/// readings of one attempt and only ever add to it; the least increase over many attempts is
+/// `body`'s own count unless every attempt overlapped another test's products.
+public func productWork(attempts: Int = 200, of body: () throws -> Void) rethrows -> Int {
+  var least = Int.max
+  for _ in 0..<attempts {
+    let before = ProductWork.operations
+    try body()
+    least = min(least, ProductWork.operations - before)
+  }
+  return least
+}

@@ -149,7 +149,8 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// A short adaptive run on learnable data (two passes per batch on one thread; `--single-pass`;
   /// that with two threads, the batch split over them by default; with `--no-split-batch`; and
   /// with the reference implementation's rank bounds and initialisation): ≥ 90% test accuracy
-  /// (chance 10%), result files with the configuration, seed and batch parts, and a checkpoint
+  /// (chance 10%), result files with the configuration, seed, batch parts and the epochs'
+  /// product work, and a checkpoint
   /// that `evaluate` reloads to the same accuracy.
   @Test(arguments: [
     (false, [String]()), (true, []), (true, ["--threads", "2"]),
@@ -186,6 +187,9 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     if reference { #expect(last.ranks[0] <= 32 && last.ranks[1] <= 16 && last.ranks.allSatisfy { $0 >= 2 }) }
     let csv = try String(contentsOfFile: out + ".csv", encoding: .utf8)
     #expect(csv.split(separator: "\n").count == 7)
+    // The epoch's product work (parallel tests add to the process-wide count, never take away).
+    let work = try #require(last.productOperations)
+    #expect(work > 0 && csv.hasSuffix(",\(Double(work) / 1e9)\n"))
 
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
     #expect(checkpoint.testAccuracy == last.testAccuracy)
