@@ -150,8 +150,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// that with two threads, the batch split over them by default; with `--no-split-batch`; and
   /// with the reference implementation's rank bounds and initialisation): ≥ 90% test accuracy
   /// (chance 10%), result files with the configuration, seed, batch parts and the epochs'
-  /// product work, and a checkpoint
-  /// that `evaluate` reloads to the same accuracy.
+  /// product work, and a checkpoint that `evaluate` reloads to the same accuracy.
   @Test(arguments: [
     (false, [String]()), (true, []), (true, ["--threads", "2"]),
     (true, ["--threads", "2", "--no-split-batch"]),
