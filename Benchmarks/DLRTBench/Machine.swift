@@ -1,6 +1,7 @@
 // The machine line printed at the top of every run and stored in the JSON report.
 internal import CLapack
 import Foundation
+import MatrixManifold
 
 /// The hardware and library configuration a run measured.
 struct Machine: Sendable, Encodable {
@@ -12,7 +13,7 @@ struct Machine: Sendable, Encodable {
   var blasThreads: Int
   /// OpenBLAS's build description (`openblas_get_config`), e.g. version and kernel family.
   var openBLAS: String
-  /// The kernel family OpenBLAS selected at run time (`openblas_get_corename`).
+  /// The kernel family OpenBLAS selected at run time (`BLASKernels.coreName`).
   var openBLASCore: String
   /// `OPENBLAS_NUM_THREADS` as set in the environment, or `nil` when unset.
   var environmentThreads: String?
@@ -54,7 +55,7 @@ struct Machine: Sendable, Encodable {
       blasThreads: Int(openblas_get_num_threads()),
       openBLAS: openblas_get_config().map { String(cString: $0) }?
         .trimmingCharacters(in: .whitespaces) ?? "unknown",
-      openBLASCore: openblas_get_corename().map { String(cString: $0) } ?? "unknown",
+      openBLASCore: BLASKernels.coreName,
       environmentThreads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"],
       environmentCoreType: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
       date: formatter.string(from: Date()))

@@ -22,8 +22,9 @@ public enum BLASThreads {
 /// The OpenBLAS kernels in use.
 public enum BLASKernels {
   /// OpenBLAS's name of its kernels (its "core"), such as "Haswell" or "Cooperlake": its choice
-  /// for the CPU when it was loaded, or the value of the environment variable `OPENBLAS_CORETYPE`.
-  public static var coreName: String { String(cString: openblas_get_corename()) }
+  /// for the CPU when it was loaded, or the value of the environment variable `OPENBLAS_CORETYPE`;
+  /// "unknown" if OpenBLAS names none.
+  public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 }
 
 /// The arithmetic of the matrix products formed through ``Matrix/formProduct(_:_:opA:opB:alpha:beta:columns:)``
