@@ -116,8 +116,10 @@ struct Compress: ParsableCommand {
     let original = try Trainer<Float>(
       configuration: checkpoint.configuration, network: originalNetwork, state: originalState)
     guard train.featureCount == original.network.inputs else {
-      throw ValidationError(
-        "the model takes \(original.network.inputs) inputs but the images have \(train.featureCount) pixels")
+      throw CLIError(
+        description:
+          "the model takes \(original.network.inputs) inputs but the images have \(train.featureCount) pixels"
+      )
     }
     let originalAccuracy = original.accuracy(features: test.images, labels: test.labels)
 

@@ -64,7 +64,8 @@ enum ResultFiles {
   }
 }
 
-/// Errors of the CLI's own file handling.
+/// Errors a command finds while it runs: its files, or data that do not fit its options.
+/// ArgumentParser prints them as `Error: …` without a usage line, since the options parsed.
 struct CLIError: Error, CustomStringConvertible {
   var description: String
 }

@@ -35,13 +35,19 @@ struct Train: ParsableCommand {
   )
   var arch = TrainingConfiguration.defaults.architecture.description
 
-  @Option(help: "dense, fixed (rank --start-rank) or adaptive (tolerance --tau).")
+  @Option(
+    help:
+      "dense, fixed (rank --start-rank), vanilla (factors A·Bᵀ at rank --start-rank trained directly), frozen (bases kept, only the cores S trained) or adaptive (tolerance --tau)."
+  )
   var mode = TrainingConfiguration.defaults.mode
 
   @Option(help: "Relative truncation tolerance τ of the adaptive mode.")
   var tau = TrainingConfiguration.defaults.tau
 
-  @Option(help: "Initial rank (adaptive) or rank (fixed) of the hidden layers.")
+  @Option(
+    help:
+      "Initial rank (adaptive) or rank (fixed, vanilla) of the hidden layers; each layer takes at most its --rank-ceiling."
+  )
   var startRank = TrainingConfiguration.defaults.startRank
 
   @Option(help: "Largest rank of a hidden layer (adaptive).")
@@ -168,8 +174,9 @@ struct Train: ParsableCommand {
     var validation: LabeledImages?
     if let validationSamples {
       guard validationSamples < train.count else {
-        throw ValidationError(
-          "--validation-samples \(validationSamples) leaves no training samples of \(train.count)")
+        throw CLIError(
+          description:
+            "--validation-samples \(validationSamples) leaves no training samples of \(train.count)")
       }
       let split = train.count - validationSamples
       validation = train.subset(Array(split..<train.count))
@@ -177,13 +184,15 @@ struct Train: ParsableCommand {
     }
     let architecture = configuration.architecture
     guard train.featureCount == architecture.inputs else {
-      throw ValidationError(
-        "--arch \(architecture) takes \(architecture.inputs) inputs but the images have \(train.featureCount) pixels"
+      throw CLIError(
+        description:
+          "--arch \(architecture) takes \(architecture.inputs) inputs but the images have \(train.featureCount) pixels"
       )
     }
     guard architecture.classes >= train.classCount else {
-      throw ValidationError(
-        "--arch \(architecture) has \(architecture.classes) classes but the data has \(train.classCount)")
+      throw CLIError(
+        description:
+          "--arch \(architecture) has \(architecture.classes) classes but the data has \(train.classCount)")
     }
     if skipComplete, let out,
       let done = RunRecord.complete(
