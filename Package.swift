@@ -57,7 +57,7 @@ let package = Package(
     .testTarget(
       name: "dlrtTests",
       dependencies: [
-        "dlrt", "Datasets", "LowRankNN", "MatrixManifold",
+        "dlrt", "Datasets", "LowRankNN", "MatrixManifold", "TestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -1,13 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Datasets
 
 /// Runs `body` with a fresh temporary directory that is removed afterwards.
 func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("DatasetsTests-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  let directory = try temporaryDirectory("DatasetsTests")
   defer { try? FileManager.default.removeItem(at: directory) }
   return try body(directory)
 }

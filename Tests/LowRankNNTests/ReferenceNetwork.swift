@@ -222,8 +222,7 @@ func checkCheckpointRoundTrip(
   _ configuration: TrainingConfiguration, _ state: LowRankState<Float>,
   corruptions: [(name: String, corrupt: (inout Checkpoint) -> Void)]
 ) throws {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  let dir = try temporaryDirectory("checkpoint")
   defer { try? FileManager.default.removeItem(at: dir) }
   let good = dir.appendingPathComponent("good.dlrt")
   try Checkpoint(configuration: configuration, state: state, epochs: 0, testAccuracy: nil).write(to: good)

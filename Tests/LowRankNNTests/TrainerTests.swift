@@ -180,8 +180,7 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
   }
 
   @Test func brokenCheckpointsAreTypedErrors() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("ckpt")
     defer { try? FileManager.default.removeItem(at: dir) }
     // Missing, not JSON, truncated, and a checkpoint whose weights do not fit its configuration.
     let trainer = try Trainer<Float>(configuration: configuration(.fixed))

@@ -1,3 +1,4 @@
+import Foundation
 import MatrixManifold
 
 /// Shapes that exercise edge cases: 1×1, tall, wide, square, and a few awkward sizes.
@@ -86,4 +87,11 @@ public func productWork(attempts: Int = 200, of body: () throws -> Void) rethrow
     least = min(least, ProductWork.operations - before)
   }
   return least
+}
+
+/// A new empty directory `prefix-UUID` under the system's temporary directory; the caller removes it.
+public func temporaryDirectory(_ prefix: String = "dlrt-test") throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
 }

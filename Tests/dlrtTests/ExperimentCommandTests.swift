@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import LowRankNN
 import MatrixManifold
+import TestSupport
 import Testing
 
 @testable import dlrt
@@ -10,12 +11,6 @@ import Testing
 /// The commands behind the experiment targets: `timing`, `plot`, `summarize` over modes and ranks,
 /// and the generated data set they fall back on.
 @Suite struct ExperimentCommandTests {
-  func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlrt-exp-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
   func train(_ out: String, _ extra: [String]) throws {
     var command = try DLRT.parseAsRoot(
       [
@@ -29,7 +24,7 @@ import Testing
   /// One timing row per configuration with the parameter counts of the reference definitions,
   /// a table in the marked region of a document, a figure with one line per series.
   @Test func timingWritesRowsTableAndFigure() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-exp")
     defer { try? FileManager.default.removeItem(at: dir) }
     let doc = dir.appendingPathComponent("doc.md").path
     try "before\n<!-- BEGIN timing -->\nold\n<!-- END timing -->\nafter\n".write(
@@ -75,7 +70,7 @@ import Testing
   /// Runs that differ in mode or rank are separate rows; seeds of one setting are one row.
   /// Plots: loss, accuracy, one rank figure per low-rank run, accuracy against compression.
   @Test func summarizeAndPlotTrainingRuns() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-exp")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = { (name: String) in dir.appendingPathComponent(name).path }
     try train(path("dense"), ["--mode", "dense"])
@@ -149,7 +144,7 @@ import Testing
   /// independent SVD of each of its unfoldings at τ (reduced where a rank exceeds the product of
   /// the others); τ = 0 keeps the accuracy; the Tucker ranks reach the record and the checkpoint.
   @Test func compressIntoTuckerConvolutions() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-exp")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = { (name: String) in dir.appendingPathComponent(name).path }
     try train(
@@ -207,7 +202,7 @@ import Testing
   /// hidden weight at τ; τ = 0 keeps the accuracy; frozen-bases fine-tuning keeps the ranks; the
   /// stages land in a table.
   @Test func compressTruncatesTrainsAndFineTunes() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-exp")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = { (name: String) in dir.appendingPathComponent(name).path }
     try train(

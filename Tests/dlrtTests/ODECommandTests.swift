@@ -1,18 +1,13 @@
 import ArgumentParser
 import Foundation
+import TestSupport
 import Testing
 
 @testable import dlrt
 
 @Suite struct ODECommandTests {
-  func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlrt-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
-
   @Test func runWritesResultFiles() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-cli")
     defer { try? FileManager.default.removeItem(at: dir) }
     let prefix = dir.appendingPathComponent("sub/heat").path
     var command = try DLRT.parseAsRoot([
@@ -35,7 +30,7 @@ import Testing
   }
 
   @Test func convergenceUpdatesMarkedRegion() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-cli")
     defer { try? FileManager.default.removeItem(at: dir) }
     let doc = dir.appendingPathComponent("doc.md").path
     try "before\n<!-- BEGIN t -->\nold\n<!-- END t -->\nafter\n".write(
@@ -54,7 +49,7 @@ import Testing
   }
 
   @Test func missingMarkerIsAClearErrorAndLeavesTheFile() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-cli")
     defer { try? FileManager.default.removeItem(at: dir) }
     let doc = dir.appendingPathComponent("doc.md").path
     try "no markers here\n".write(toFile: doc, atomically: true, encoding: .utf8)

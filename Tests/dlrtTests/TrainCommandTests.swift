@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import LowRankNN
 import MatrixManifold
+import TestSupport
 import Testing
 
 @testable import dlrt
@@ -27,7 +28,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// those samples reproduces for the last epoch; the best validation epoch is the last of the
   /// highest, and `summarize` adds its test accuracy as a column. Too many or no samples are errors.
   @Test func validationHoldOut() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir, train: 300, test: 60)
     let out = dir.appendingPathComponent("run").path
@@ -68,7 +69,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// `--skip-complete` leaves a finished run's file alone (not even rewritten), and trains when
   /// the file holds fewer epochs or another configuration.
   @Test func skipCompleteResumesOnlyUnfinishedRuns() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir, train: 100, test: 20)
     let out = dir.appendingPathComponent("run").path
@@ -105,12 +106,6 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     _ = try train(["--epochs", "2", "--seed", "9"])
     let kept = try FileManager.default.attributesOfItem(atPath: out + ".json")[.modificationDate] as? Date
     #expect(kept == Date(timeIntervalSince1970: 0))
-  }
-
-  func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlrt-train-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
   }
 
   func arguments(_ dir: URL, _ extra: [String]) -> [String] {
@@ -158,7 +153,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   ])
   func trainWritesResultsAndCheckpointThatReproduces(singlePass: Bool, threads: [String]) throws {
     let reference = threads.contains("--rank-ceiling")
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
     let out = dir.appendingPathComponent("results/run").path
@@ -214,7 +209,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   /// 800→500 layer's rank, each within its mode's size.
   @Test(arguments: [ConvolutionFormat.matrix, .tucker])
   func lenet5TrainsAndReloads(convolutions: ConvolutionFormat) throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir)
     let out = dir.appendingPathComponent("lenet").path
@@ -261,7 +256,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
 
   /// A diverging run stops with a clear error and leaves the previous checkpoint untouched.
   @Test func divergenceKeepsTheLastGoodCheckpoint() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     try writeSyntheticDataset(to: dir, train: 200, test: 50)
     let model = dir.appendingPathComponent("model.dlrt").path
@@ -274,7 +269,7 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
   }
 
   @Test func missingDataAndBadOptionsAreClearErrors() throws {
-    let dir = try temporaryDirectory()
+    let dir = try temporaryDirectory("dlrt-train")
     defer { try? FileManager.default.removeItem(at: dir) }
     // Every command that runs sets OpenBLAS's threads for the whole test process: keep it at 1.
     var missing = try DLRT.parseAsRoot([
