@@ -1,6 +1,12 @@
 internal import CLapack
 internal import Synchronization
 
+#if canImport(Glibc)
+  internal import Glibc
+#elseif canImport(Darwin)
+  internal import Darwin
+#endif
+
 let columnMajor = Int32(LAPACK_COL_MAJOR)
 let jobS = CChar(UInt8(ascii: "S"))
 let jobV = CChar(UInt8(ascii: "V"))
@@ -36,14 +42,52 @@ public enum BLASKernels {
 /// counted, nor are factorisations (QR, SVD) and elementwise passes. The difference of two
 /// readings is the product work done between them, so dividing it by the time between them gives
 /// the rate the products ran at, comparable with the GEMM rate of the machine.
+///
+/// ``counting(_:)`` counts the products of one thread alone, for measurements that other threads
+/// of the process must not disturb (tests running in parallel, for one).
 public enum ProductWork {
   private static let counter = Atomic<Int>(0)
+  /// How many ``counting(_:)`` scopes are open on any thread; while none is, a product costs one
+  /// relaxed load more than the count itself.
+  private static let scopes = Atomic<Int>(0)
+  /// The calling thread's innermost open scope: a pointer to its count, or nil.
+  private static let scopeKey: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "ProductWork: no thread-specific key left")
+    return key
+  }()
 
   /// Floating-point operations of all matrix products so far.
   public static var operations: Int { counter.load(ordering: .relaxed) }
 
+  /// Runs `body` and returns its result with the operations of the matrix products formed on the
+  /// calling thread while it ran. Products of other threads, including threads that `body` hands
+  /// work to, are not counted here (``operations`` has them). Scopes nest: an inner scope's
+  /// products count in the outer one too.
+  public static func counting<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> (
+    result: R, operations: Int
+  ) {
+    let count = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    count.initialize(to: 0)
+    let outer = pthread_getspecific(scopeKey)
+    pthread_setspecific(scopeKey, count)
+    scopes.wrappingAdd(1, ordering: .relaxed)
+    defer {
+      scopes.wrappingSubtract(1, ordering: .relaxed)
+      pthread_setspecific(scopeKey, outer)
+      outer?.assumingMemoryBound(to: Int.self).pointee &+= count.pointee
+      count.deallocate()
+    }
+    let result = try body()
+    return (result, count.pointee)
+  }
+
   /// Adds one product of an m×k and a k×n operand.
   static func record(m: Int, n: Int, k: Int) {
-    counter.wrappingAdd(2 &* m &* n &* k, ordering: .relaxed)
+    let operations = 2 &* m &* n &* k
+    counter.wrappingAdd(operations, ordering: .relaxed)
+    if scopes.load(ordering: .relaxed) > 0, let count = pthread_getspecific(scopeKey) {
+      count.assumingMemoryBound(to: Int.self).pointee &+= operations
+    }
   }
 }

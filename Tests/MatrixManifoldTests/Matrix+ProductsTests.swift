@@ -1,6 +1,7 @@
 import Dispatch
 import MatrixManifold
 import TestSupport
+import Synchronization
 import Testing
 
 @Suite struct MatrixProductsTests {
@@ -135,8 +136,9 @@ import Testing
 
 @Suite struct ProductWorkTests {
   /// A GEMM of an m×k and a k×n operand counts 2·m·n·k operations whatever the transposes and
-  /// α, β; a GEMV (n = 1) 2·m·k; an empty product (k = 0, m = 0) nothing; products of two
-  /// threads add up.
+  /// α, β; a GEMV (n = 1) 2·m·k; an empty product (k = 0, m = 0) nothing. A counting scope sees
+  /// its own thread's products only, nested scopes add to the outer one, and the process-wide
+  /// count gets every thread's products (at least: other tests add theirs).
   @Test func countsTwoMNKPerProduct() {
     var g = testGenerator(7)
     let (m, n, k) = (37, 11, 23)
@@ -158,8 +160,23 @@ import Testing
     #expect(productWork { _ = Matrix.product(Matrix<Float>(rows: 0, columns: k), b) } == 0)
     let d = Matrix<Double>.gaussian(rows: k, columns: m, using: &g)
     #expect(productWork { _ = d.transposedTimes(d) } == 2 * m * m * k)
-    #expect(
-      productWork { DispatchQueue.concurrentPerform(iterations: 4) { _ in _ = Matrix.product(a, b) } } == 4
-        * expected)
+    let (_, outer) = ProductWork.counting {
+      #expect(productWork { c.formProduct(a, b) } == expected)
+      c.formProduct(a, b)
+    }
+    #expect(outer == 2 * expected)
+
+    let perThread = Mutex<[Int]>([])
+    let before = ProductWork.operations
+    let (_, caller) = ProductWork.counting {
+      DispatchQueue.concurrentPerform(iterations: 4) { _ in
+        let own = productWork { _ = Matrix.product(a, b) }
+        perThread.withLock { $0.append(own) }
+      }
+    }
+    #expect(perThread.withLock { $0 } == Array(repeating: expected, count: 4))
+    #expect(ProductWork.operations - before >= 4 * expected)
+    // concurrentPerform may run iterations on the calling thread; their products count there.
+    #expect(caller % expected == 0 && caller <= 4 * expected)
   }
 }

@@ -73,20 +73,11 @@ public func tolerance<T: BLASScalar>(_: T.Type, terms n: Int, factor: Double = 1
   factor * Double(Swift.max(n, 1)) * Double(T.ulpOfOne)
 }
 
-/// The product work (``ProductWork/operations``) of `body`, as the least increase of the
-/// process-wide counter over `attempts` runs of it.
-///
-/// Tests run in parallel in one process, so products of other tests can land between the two
-/// readings of one attempt and only ever add to it; the least increase over many attempts is
-/// `body`'s own count unless every attempt overlapped another test's products.
-public func productWork(attempts: Int = 200, of body: () throws -> Void) rethrows -> Int {
-  var least = Int.max
-  for _ in 0..<attempts {
-    let before = ProductWork.operations
-    try body()
-    least = min(least, ProductWork.operations - before)
-  }
-  return least
+/// The floating-point operations of the matrix products `body` forms on the calling thread
+/// (`ProductWork.counting`): tests run in parallel in one process, and the process-wide counter
+/// would count their products too.
+public func productWork(of body: () throws -> Void) rethrows -> Int {
+  try ProductWork.counting(body).operations
 }
 
 /// A new empty directory `prefix-UUID` under the system's temporary directory; the caller removes it.
