@@ -47,9 +47,6 @@ public enum BLASKernels {
 /// of the process must not disturb (tests running in parallel, for one).
 public enum ProductWork {
   private static let counter = Atomic<Int>(0)
-  /// How many ``counting(_:)`` scopes are open on any thread; while none is, a product costs one
-  /// relaxed load more than the count itself.
-  private static let scopes = Atomic<Int>(0)
   /// The calling thread's innermost open scope: a pointer to its count, or nil.
   private static let scopeKey: pthread_key_t = {
     var key = pthread_key_t()
@@ -71,9 +68,7 @@ public enum ProductWork {
     count.initialize(to: 0)
     let outer = pthread_getspecific(scopeKey)
     pthread_setspecific(scopeKey, count)
-    scopes.wrappingAdd(1, ordering: .relaxed)
     defer {
-      scopes.wrappingSubtract(1, ordering: .relaxed)
       pthread_setspecific(scopeKey, outer)
       outer?.assumingMemoryBound(to: Int.self).pointee &+= count.pointee
       count.deallocate()
@@ -86,7 +81,8 @@ public enum ProductWork {
   static func record(m: Int, n: Int, k: Int) {
     let operations = 2 &* m &* n &* k
     counter.wrappingAdd(operations, ordering: .relaxed)
-    if scopes.load(ordering: .relaxed) > 0, let count = pthread_getspecific(scopeKey) {
+    // Outside any scope: one thread-specific read (an index into the thread's own table).
+    if let count = pthread_getspecific(scopeKey) {
       count.assumingMemoryBound(to: Int.self).pointee &+= operations
     }
   }
