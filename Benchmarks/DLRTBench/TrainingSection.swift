@@ -95,8 +95,8 @@ struct TrainingSection: BenchmarkSection {
         [
           {
             for (y, update) in zip(state.blocks, updates) {
-              blackHole(try! y.u.augmentedBasis(with: update.k))
-              blackHole(try! y.v.augmentedBasis(with: update.l))
+              blackHole(try! y.u.augmentedBasis(with: update.k).basis)
+              blackHole(try! y.v.augmentedBasis(with: update.l).basis)
             }
           },
           {

@@ -115,6 +115,14 @@ struct BasisUpdate<Scalar: BLASScalar> {
   /// The K- and L-step results, per block (used by the parallel integrator).
   var k: [Matrix<Scalar>]
   var l: [Matrix<Scalar>]
+  /// Augmented bases only: per block Û and V̂ with their leading factors R_u, R_v
+  /// (`Û[:, :r]·R_u = U₀`, `V̂[:, :r]·R_v = V₀`; ``AugmentedBasis``), so that
+  /// `Y₀ = Û·[[R_u·S₀·R_vᵀ, 0], [0, 0]]·V̂ᵀ`.
+  var augmented: [(u: AugmentedBasis<Scalar>, v: AugmentedBasis<Scalar>)]?
+  /// Per block, Y₀'s factors `K₀ = U₀·S₀` and V₀.
+  var initialPoint: [(a: Matrix<Scalar>, b: Matrix<Scalar>)]
+  /// Per block, `F(Y₀)·V₀` from the K-step's evaluation at Y₀.
+  var initialFTimesV: [Matrix<Scalar>]
   /// New bases of the Tucker blocks, per tensor and mode.
   var tuckers: [[Matrix<Scalar>]] = []
   /// The Tucker blocks' initial points formed densely by the K-steps, for the core step.
@@ -137,12 +145,14 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   announcesGalerkinStep: Bool = false
 ) throws -> BasisUpdate<Scalar> {
   var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
-  system.k = state.blocks.map { $0.u * $0.s }
+  let k0 = state.blocks.map { $0.u * $0.s }
+  system.k = k0
   system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
   system.evolveDense = evolveDense
   if announcesGalerkinStep {
-    // The S-step asks for F·V̂ only (Ûᵀ·F·V̂ is formed by the integrator).
-    system.followUp = state.blocks.map { Swift.min(2 * $0.rank, $0.v.rows) }
+    // The S-step asks for F·V̂ only (Ûᵀ·F·V̂ is formed by the integrator), and of it only the new
+    // directions of V̂ (`knownLeadingFTimesV` in `galerkinStep`): at most r columns.
+    system.followUp = state.blocks.map { Swift.min($0.rank, $0.v.rows - $0.rank) }
   }
   system.tucker = try .kSteps(state.tuckers)
   try system.solve(
@@ -157,14 +167,29 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
     }
   }
   // Job 2b is block b's left basis, 2b + 1 its right basis; independent of each other.
-  let bases = try concurrentMap(2 * blocks.count, threads: field.blockConcurrency) { job in
-    let (b, left) = (job / 2, job % 2 == 0)
+  func factors(_ job: Int) -> (old: Matrix<Scalar>, new: Matrix<Scalar>) {
+    job % 2 == 0 ? (blocks[job / 2].u, k[job / 2]) : (blocks[job / 2].v, l[job / 2])
+  }
+  let bases: [Matrix<Scalar>]
+  var augmented: [(u: AugmentedBasis<Scalar>, v: AugmentedBasis<Scalar>)]?
+  if augment {
     // Û spans [U₀, K₁], V̂ spans [V₀, L₁] (Ceruti, Kusch & Lubich 2022).
-    if augment { return try (left ? blocks[b].u : blocks[b].v).augmentedBasis(with: left ? k[b] : l[b]) }
-    return try (left ? k[b] : l[b]).orthonormalized()
+    let results = try concurrentMap(2 * blocks.count, threads: field.blockConcurrency) { job in
+      let (old, new) = factors(job)
+      return try old.augmentedBasis(with: new)
+    }
+    bases = results.map(\.basis)
+    augmented = blocks.indices.map { (results[2 * $0], results[2 * $0 + 1]) }
+  } else {
+    bases = try concurrentMap(2 * blocks.count, threads: field.blockConcurrency) {
+      try factors($0).new.orthonormalized()
+    }
   }
   return BasisUpdate(
     u: blocks.indices.map { bases[2 * $0] }, v: blocks.indices.map { bases[2 * $0 + 1] }, k: k, l: l,
+    augmented: augmented,
+    initialPoint: blocks.indices.map { (k0[$0], blocks[$0].v) },
+    initialFTimesV: system.initialFTimesV,
     tuckers: tuckerBases, tuckerPoints: system.tucker.initialPoints)
 }
 
@@ -211,9 +236,27 @@ func galerkinStep<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolv
   var system = SubstepSystem(u: bases.u, v: bases.v)
   system.s = state.blocks.indices.map { b in
     let y = state.blocks[b]
-    let m = bases.u[b].transposedTimes(y.u)
-    let n = bases.v[b].transposedTimes(y.v)
-    return (m * y.s).timesTransposed(n)
+    guard let augmented = bases.augmented?[b] else {
+      let m = bases.u[b].transposedTimes(y.u)
+      let n = bases.v[b].transposedTimes(y.v)
+      return (m * y.s).timesTransposed(n)
+    }
+    // Augmented bases: ÛᵀU₀ = [R_u; 0] and V̂ᵀV₀ = [R_v; 0], so Û·Ŝ₀·V̂ᵀ is Y₀ itself.
+    var s0 = Matrix<Scalar>(rows: bases.u[b].columns, columns: bases.v[b].columns)
+    s0.assign((augmented.u.leadingFactor * y.s).timesTransposed(augmented.v.leadingFactor))
+    return s0
+  }
+  if let augmented = bases.augmented {
+    // Then the Galerkin step starts from Y₀: evaluated from the factors K₀ and V₀ (rank r), not
+    // from Û·Ŝ₀ and V̂ (rank 2r).
+    system.initialPoint = bases.initialPoint
+    if atPreviousPoint, !bases.initialFTimesV.isEmpty {
+      // At the K-step's point: F·V̂'s leading columns are F·V₀·R_v⁻¹ from that evaluation, so only
+      // the new directions of V̂ are requested.
+      system.knownLeadingFTimesV = augmented.indices.map {
+        augmented[$0].v.leadingProduct(fromProductWithOld: bases.initialFTimesV[$0])
+      }
+    }
   }
   system.tucker = .coreSteps(state.tuckers, bases: bases.tuckers, initialPoints: bases.tuckerPoints)
   system.evolveDense = evolveDense

@@ -48,6 +48,15 @@ struct SubstepSystem<Scalar: BLASScalar> {
   /// Per block, the right-basis width of a request at the same point that will follow the
   /// initial evaluation (see ``FieldEvaluation/Block/followUpRight``); empty: none announced.
   var followUp: [Int] = []
+  /// Per block, factors `(A, B)` of the initial point to evaluate at instead of the ones the
+  /// substeps' values give (which must describe the same point); empty: those.
+  var initialPoint: [(a: Matrix<Scalar>, b: Matrix<Scalar>)] = []
+  /// Per block, the leading c columns of `F·V` at the initial point, already known (c its
+  /// columns): the initial evaluation then requests `F·V` for V's other columns only. For
+  /// S-steps without K-steps; empty: none known.
+  var knownLeadingFTimesV: [Matrix<Scalar>] = []
+  /// Output: per block, `F·V` of the initial evaluation when it had K-steps (empty otherwise).
+  var initialFTimesV: [Matrix<Scalar>] = []
 
   /// Solves the system over [t, t + h] with `solver`; updates k, l, s, the Tucker parts and
   /// `dense` in place.
@@ -83,8 +92,10 @@ struct SubstepSystem<Scalar: BLASScalar> {
     solver.useBases(keys: keys, left: left, right: right)
     let (u, v, sign, fixedDense, tucker, x0) = (self.u, self.v, sSign, dense, self.tucker, x)
     let initialAtPreviousPoint = self.initialAtPreviousPoint
-    let followUp = self.followUp
+    let (followUp, initialPoint, known) = (self.followUp, self.initialPoint, knownLeadingFTimesV)
+    precondition(known.isEmpty || (hasS && !hasK), "SubstepSystem: known F·V columns are for S-steps only")
     let tuckerCount = tucker.values.count
+    var initialFTimesV: [Matrix<Scalar>] = []
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
       var offset = 0
@@ -105,10 +116,16 @@ struct SubstepSystem<Scalar: BLASScalar> {
         // One evaluation at the common initial point serves every substep.
         let requests = (0..<blocks).map { b -> FieldEvaluation<Scalar>.Block in
           let (a, bb): (Matrix<Scalar>, Matrix<Scalar>) =
-            if let kx { (kx[kx.startIndex + b], v[b]) } else if let lx { (u[b], lx[lx.startIndex + b]) } else
-            { (u[b] * sx![sx!.startIndex + b], v[b]) }
+            if b < initialPoint.count { initialPoint[b] } else if let kx {
+              (kx[kx.startIndex + b], v[b])
+            } else if let lx { (u[b], lx[lx.startIndex + b]) } else { (u[b] * sx![sx!.startIndex + b], v[b]) }
+          var right: Matrix<Scalar>? = hasK || hasS ? v[b] : nil
+          if b < known.count {
+            let c = known[b].columns
+            right = c < v[b].columns ? Matrix(v[b].columns(c..<v[b].columns)) : nil
+          }
           var request = FieldEvaluation<Scalar>.Block(
-            a: a, b: bb, rightBasis: hasK || hasS ? v[b] : nil, leftBasis: hasL ? u[b] : nil)
+            a: a, b: bb, rightBasis: right, leftBasis: hasL ? u[b] : nil)
           if b < followUp.count { request.followUpRight = followUp[b] }
           return request
         }
@@ -119,9 +136,25 @@ struct SubstepSystem<Scalar: BLASScalar> {
         try field.evaluate(&e)
         evaluations += 1
         objective = e.objective ?? objective
-        if hasK { rates += e.blocks.map(\.fTimesV) }
+        if hasK {
+          initialFTimesV = e.blocks.map(\.fTimesV)
+          rates += initialFTimesV
+        }
         if hasL { rates += e.blocks.map(\.fTransposeTimesU) }
-        if hasS { rates += (0..<blocks).map { u[$0].transposedTimes(e.blocks[$0].fTimesV) * sign } }
+        if hasS {
+          rates += (0..<blocks).map { b in
+            let fv = e.blocks[b].fTimesV
+            guard b < known.count else { return u[b].transposedTimes(fv) * sign }
+            // Ûᵀ·[known, F·V_new], column block by column block.
+            let c = known[b].columns
+            var rate = Matrix<Scalar>(rows: u[b].columns, columns: v[b].columns)
+            rate.formProduct(u[b], known[b], opA: .transposed, alpha: sign, columns: 0..<c)
+            if c < v[b].columns {
+              rate.formProduct(u[b], fv, opA: .transposed, alpha: sign, columns: c..<v[b].columns)
+            }
+            return rate
+          }
+        }
         tuckerRates = tucker.rates(e.tensors.map(\.rate), sign: sign)
         denseRates = e.denseRates
       } else {
@@ -185,6 +218,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
       return rates
     }
 
+    self.initialFTimesV = initialFTimesV
     var offset = 0
     if hasK { k = Array(x[offset..<(offset + blocks)]); offset += blocks }
     if hasL { l = Array(x[offset..<(offset + blocks)]); offset += blocks }

@@ -57,8 +57,8 @@ public struct MidpointBUG<Solver: SubstepSolver>: LowRankIntegrator {
       guard e.blocks[b].fTimesV.isFinite, e.blocks[b].fTransposeTimesU.isFinite else {
         throw IntegratorError.nonFinite(time: tMid)
       }
-      uHat.append(try y.u.augmentedBasis(with: e.blocks[b].fTimesV))
-      vHat.append(try y.v.augmentedBasis(with: e.blocks[b].fTransposeTimesU))
+      uHat.append(try y.u.augmentedBasis(with: e.blocks[b].fTimesV).basis)
+      vHat.append(try y.v.augmentedBasis(with: e.blocks[b].fTransposeTimesU).basis)
     }
 
     // 4. Midpoint-rule Galerkin step: needs G·V̂ in the new right bases.

@@ -40,14 +40,15 @@ public struct ParallelBUG<Solver: SubstepSolver>: LowRankIntegrator {
       let (u0, v0, r) = (state.blocks[b].u, state.blocks[b].v, state.blocks[b].rank)
       let (k1, l1, s1) = (system.k![b], system.l![b], system.s![b])
       guard k1.isFinite, l1.isFinite else { throw IntegratorError.nonFinite(time: t + h) }
-      let uHat = try u0.augmentedBasis(with: k1)
-      let vHat = try v0.augmentedBasis(with: l1)
-      let (uBar, uTilde) = (uHat.columns(0..<r), uHat.columns(r..<uHat.columns))
-      let (vBar, vTilde) = (vHat.columns(0..<r), vHat.columns(r..<vHat.columns))
-      // Ū = U₀·R⁻¹ re-orthonormalises U₀ (V̄ likewise), so factors in the old bases enter the
-      // core through M = ŪᵀU₀ and N = V̄ᵀV₀ (close to I; signs in the QR fallback): U₀·X = Ū·(M·X).
-      let m = Matrix.product(uBar, u0, opA: .transposed)
-      let n = Matrix.product(vBar, v0, opA: .transposed)
+      let augmentedU = try u0.augmentedBasis(with: k1)
+      let augmentedV = try v0.augmentedBasis(with: l1)
+      let (uHat, vHat) = (augmentedU.basis, augmentedV.basis)
+      let uTilde = uHat.columns(r..<uHat.columns)
+      let vTilde = vHat.columns(r..<vHat.columns)
+      // Ū = U₀·R_u⁻¹ re-orthonormalises U₀ (V̄ likewise), so factors in the old bases enter the
+      // core through M = ŪᵀU₀ = R_u and N = V̄ᵀV₀ = R_v (close to I; signs in the QR fallback):
+      // U₀·X = Ū·(M·X).
+      let (m, n) = (augmentedU.leadingFactor, augmentedV.leadingFactor)
       var core = Matrix<Scalar>(rows: uHat.columns, columns: vHat.columns)
       core.assign((m * s1).timesTransposed(n))
       core.assign(m * Matrix.product(l1, vTilde, opA: .transposed), row: 0, column: r)

@@ -190,7 +190,7 @@ struct TuckerSteps<Scalar: BLASScalar> {
     return try zip(tensors, k).map { y, kk in
       try zip(y.factors, kk).map { u, k1 in
         guard k1.isFinite else { throw IntegratorError.nonFinite(time: time) }
-        return augment ? try u.augmentedBasis(with: k1) : try k1.orthonormalized()
+        return augment ? try u.augmentedBasis(with: k1).basis : try k1.orthonormalized()
       }
     }
   }

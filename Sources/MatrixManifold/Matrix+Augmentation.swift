@@ -24,29 +24,33 @@ extension Matrix {
   /// factorisation that breaks down) or `r + k > n`, the result is the Householder QR of
   /// `[U₀, extra]` instead, which is always orthonormal to working accuracy.
   ///
-  /// The result is n×(r + k) (n×min(n, r + k) in the fallback when `r + k > n`), with
-  /// `‖[Ū, Q]ᵀ[Ū, Q] − I‖` of the order of a fresh Householder QR's.
+  /// The basis is n×(r + k) (n×min(n, r + k) in the fallback when `r + k > n`), with
+  /// `‖[Ū, Q]ᵀ[Ū, Q] − I‖` of the order of a fresh Householder QR's. Both ways also give the r×r
+  /// upper-triangular R with `Ū·R = U₀` (the Cholesky factor of step 1, or the leading block of
+  /// the Householder R): the coordinates of U₀ in the new basis, `[Ū, Q]ᵀ·U₀ = [R; 0]`, without
+  /// a product (``AugmentedBasis``).
   /// - Throws: ``MatrixError/nonFinite(operation:)`` for NaN/Inf input,
   ///   ``MatrixError/lapackFailure(routine:info:)`` if LAPACK reports an error.
   /// - Complexity: `O(n·(r + k)·k + n·r²)` flops, about as many as the Householder QR of
   ///   `[U₀, extra]` but in GEMMs and triangular solves instead of LAPACK's Householder panels,
   ///   which run at a fraction of the GEMM rate at these sizes.
-  public func augmentedBasis(with extra: Matrix) throws(MatrixError) -> Matrix {
+  public func augmentedBasis(with extra: Matrix) throws(MatrixError) -> AugmentedBasis<Scalar> {
     precondition(rows == extra.rows, "augmentedBasis: U₀ \(shape), extra \(extra.shape)")
     guard isFinite, extra.isFinite else { throw .nonFinite(operation: "augmentedBasis") }
     if columns > 0, extra.columns > 0, columns + extra.columns <= rows,
-      let basis = try gramSchmidtAugmentation(extra)
+      let augmented = try gramSchmidtAugmentation(extra)
     {
-      return basis
+      return augmented
     }
-    return try Matrix.concatenated(self, extra).orthonormalized()
+    let (q, r) = try Matrix.concatenated(self, extra).qr()
+    return AugmentedBasis(basis: q, leadingFactor: Matrix(r.block(rows: 0..<columns, columns: 0..<columns)))
   }
 
   /// Steps 1–4 of ``augmentedBasis(with:)``; nil when a safeguard fails.
-  private func gramSchmidtAugmentation(_ extra: Matrix) throws(MatrixError) -> Matrix? {
+  private func gramSchmidtAugmentation(_ extra: Matrix) throws(MatrixError) -> AugmentedBasis<Scalar>? {
     let (r, k) = (columns, extra.columns)
     var u = self
-    guard u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
+    guard let leadingFactor = u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
     var p = extra
     var c = Matrix(rows: r, columns: k)
     for _ in 0..<2 {
@@ -54,8 +58,8 @@ extension Matrix {
       p.formProduct(u, c, alpha: -1, beta: 1)
     }
     var q = p
-    if !(q.orthonormalizeByCholesky(gram: p.transposedTimes(p), nearIdentity: false)
-      && q.orthonormalizeByCholesky(gram: q.transposedTimes(q)))
+    if q.orthonormalizeByCholesky(gram: p.transposedTimes(p), nearIdentity: false) == nil
+      || q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) == nil
     {
       q = try p.orthonormalized()
     }
@@ -66,35 +70,89 @@ extension Matrix {
     if size > Scalar(r * k).squareRoot() * Scalar.ulpOfOne {
       guard size <= 0.5 else { return nil }
       q.formProduct(u, c, alpha: -1, beta: 1)
-      guard q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) else { return nil }
+      guard q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) != nil else { return nil }
     }
     var basis = Matrix(rows: rows, columns: r + k)
     basis.assign(u)
     basis.assign(q, column: r)
-    return basis
+    return AugmentedBasis(basis: basis, leadingFactor: leadingFactor)
   }
 
-  /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the Gram matrix `selfᵀ·self`.
+  /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the Gram matrix `selfᵀ·self`;
+  /// returns R (upper triangle; the strict lower triangle is zero).
   ///
   /// Orthonormal to working accuracy only when `self` is well conditioned (the error grows like
-  /// ε·κ²). Returns false, leaving `self` unchanged, when the factorisation breaks down or, with
+  /// ε·κ²). Returns nil, leaving `self` unchanged, when the factorisation breaks down or, with
   /// `nearIdentity`, when `‖gram − I‖_F > 1/2` (then κ may exceed √3).
-  private mutating func orthonormalizeByCholesky(gram: Matrix, nearIdentity: Bool = true) -> Bool {
+  @discardableResult
+  private mutating func orthonormalizeByCholesky(gram: Matrix, nearIdentity: Bool = true) -> Matrix? {
     var r = gram
     if nearIdentity {
       for i in 0..<r.rows { r[i, i] -= 1 }
-      guard r.frobeniusNorm <= 0.5 else { return false }
+      guard r.frobeniusNorm <= 0.5 else { return nil }
       r = gram
     }
     let n = r.rows
     let info = r.withUnsafeMutableBufferPointer { Scalar.potrf(n: n, a: $0.baseAddress!, lda: n) }
-    guard info == 0 else { return false }
+    guard info == 0 else { return nil }
     let m = rows
     r.withUnsafeBufferPointer { pr in
       withUnsafeMutableBufferPointer { pb in
         Scalar.trsm(m: m, n: n, r: pr.baseAddress!, ldr: n, b: pb.baseAddress!, ldb: m)
       }
     }
-    return true
+    // potrf left the Gram matrix's strict lower triangle in place; R is the upper triangle.
+    var factor = Matrix(rows: n, columns: n)
+    r.withUnsafeBufferPointer { a in
+      factor.withUnsafeMutableBufferPointer { b in
+        Scalar.lacpyUpper(m: n, n: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n)
+      }
+    }
+    return factor
+  }
+}
+
+/// An orthonormal basis `[Ū, Q]` that extends a basis U₀ (``Matrix/augmentedBasis(with:)``),
+/// with the triangular factor that relates its leading columns to U₀.
+public struct AugmentedBasis<Scalar: BLASScalar>: Sendable {
+  /// `[Ū, Q]`, n×(r + k) with orthonormal columns (n×min(n, r + k) when `r + k > n`).
+  public var basis: Matrix<Scalar>
+  /// R, r×r upper triangular, with `Ū·R = U₀` to working accuracy.
+  public var leadingFactor: Matrix<Scalar>
+
+  /// A basis and the factor of its leading columns.
+  public init(basis: Matrix<Scalar>, leadingFactor: Matrix<Scalar>) {
+    precondition(
+      leadingFactor.rows == leadingFactor.columns && leadingFactor.rows <= basis.columns,
+      "AugmentedBasis: basis \(basis.shape), leading factor \(leadingFactor.shape)")
+    self.basis = basis
+    self.leadingFactor = leadingFactor
+  }
+
+  /// `[Ū, Q]ᵀ·U₀ = [R; 0]`, (r + k)×r: the coordinates of U₀ in the basis, exact up to the basis's
+  /// rounding (`QᵀU₀ = QᵀŪ·R` is of the order of the orthonormality error), without forming the
+  /// product.
+  public var coordinatesOfLeading: Matrix<Scalar> {
+    var c = Matrix<Scalar>(rows: basis.columns, columns: leadingFactor.columns)
+    c.assign(leadingFactor)
+    return c
+  }
+
+  /// `X·Ū` from `X·U₀` (m×r) for any X: `(X·U₀)·R⁻¹`, a triangular solve with the r×r factor
+  /// instead of a product with the n×r Ū. A product with U₀ that is already known (a field's
+  /// `F·V₀`, say) thus gives the product with the basis's leading columns.
+  public func leadingProduct(fromProductWithOld xu0: Matrix<Scalar>) -> Matrix<Scalar> {
+    let r = leadingFactor.rows
+    precondition(xu0.columns == r, "leadingProduct: X·U₀ \(xu0.shape) for a leading factor \(r)×\(r)")
+    var result = xu0
+    let m = result.rows
+    guard m > 0, r > 0 else { return result }
+    let ld = result.leadingDimension
+    leadingFactor.withUnsafeBufferPointer { pr in
+      result.withUnsafeMutableBufferPointer { pb in
+        Scalar.trsm(m: m, n: r, r: pr.baseAddress!, ldr: r, b: pb.baseAddress!, ldb: ld)
+      }
+    }
+    return result
   }
 }

@@ -60,6 +60,54 @@ func run(
   }
 }
 
+@Suite struct AdaptiveStepTests {
+  /// One explicit-Euler step of the rank-adaptive BUG integrator from Y₀ = U₀S₀V₀ᵀ is, before
+  /// truncation (τ = 0), `Y₁ = P_Û·(Y₀ + h·F(Y₀))·P_V̂` with P the orthogonal projectors onto
+  /// `span[U₀, K₁]` and `span[V₀, L₁]`, `K₁ = U₀S₀ + h·F(Y₀)V₀`, `L₁ = V₀S₀ᵀ + h·F(Y₀)ᵀU₀`: the
+  /// Galerkin step starts from Y₀ and takes its rate there. The reference forms F, Y₀ and the
+  /// projectors densely, with Householder bases of the concatenations; the integrator takes Ŝ₀
+  /// from the augmentation's triangular factors and, in the single-pass order, the leading
+  /// columns of `F·V̂` from the K-step's `F·V₀`. Shapes with 2r ≤ side (Gram–Schmidt
+  /// augmentation) and 2r > side (Householder fallback, and a full-rank side with no new
+  /// direction). U₀ and V₀ carry a drift of 10⁻⁶ from orthonormality, as rounding leaves in
+  /// them over many steps, so that the triangular factors differ from I by more than the
+  /// tolerance. Tolerance: 1e-12 for O(1) entries, room for the ~10³ ulps of QR and products.
+  @Test(arguments: [false, true])
+  func oneStepIsTheProjectedEulerStep(movesDenseWithGalerkinStep: Bool) throws {
+    var g = testGenerator(610)
+    let shapes = [(14, 11), (7, 9), (5, 12)]
+    let ranks = [3, 4, 5]
+    let targets = shapes.map { Matrix<Double>.gaussian(rows: $0.0, columns: $0.1, using: &g) }
+    let initial = LowRankState(
+      blocks: try zip(shapes, ranks).map { shape, r in
+        let y = randomLowRank(
+          rows: shape.0, columns: shape.1, singularValues: (0..<r).map { 1 / Double($0 + 1) }, using: &g)
+        let drift = { (m: Matrix<Double>) in
+          m + Matrix.gaussian(rows: m.rows, columns: r, standardDeviation: 1e-6, using: &g)
+        }
+        return try LowRankMatrix(u: drift(y.u), s: y.s, v: drift(y.v))
+      })
+    let h = 0.3
+    var integrator = AdaptiveBUG(
+      solver: ExplicitEuler<Double>(), truncation: try .relative(0),
+      movesDenseWithGalerkinStep: movesDenseWithGalerkinStep)
+    var field = RelaxingBlocks(targets: targets, blockConcurrency: 1)
+    var state = initial
+    _ = try integrator.step(&state, field: &field, from: 0, by: h)
+    for (b, y0) in initial.blocks.enumerated() {
+      let point = y0.dense()
+      let f = targets[b] - point
+      let k1 = y0.u * y0.s + h * (f * y0.v)
+      let l1 = y0.v.timesTransposed(y0.s) + h * f.transposedTimes(y0.u)
+      let qu = try Matrix.concatenated(y0.u, k1).orthonormalized()
+      let qv = try Matrix.concatenated(y0.v, l1).orthonormalized()
+      let expected = qu * (qu.transposedTimes(point + h * f) * qv).timesTransposed(qv)
+      let error = maxDifference(state.blocks[b].dense(), expected)
+      #expect(error < 1e-12, "block \(b) \(shapes[b]) rank \(ranks[b]): error \(error)")
+    }
+  }
+}
+
 @Suite struct RankAdaptivityTests {
   /// `Y' = G` with G of rank k from a rank-r start: `Y(t) = Y₀ + t·G` has rank r + k. The
   /// augmented basis `[K₁, U₀]` contains range(G) after one step when k ≤ r, so the augmented

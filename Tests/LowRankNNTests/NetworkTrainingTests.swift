@@ -80,8 +80,9 @@ struct NetworkTrainingTests {
 
     /// The network with every `atPreviousPoint` promise dropped (always a full pass) or kept,
     /// counting the promises and checking that each was announced with its right bases' widths
-    /// by the evaluation before it (`followUpRight`: min(2r, side)), and that it asks for `F·V̂`
-    /// only (no left basis).
+    /// by the evaluation before it (`followUpRight`: min(r, side − r), the new directions of V̂,
+    /// whose other columns the integrator takes from the first pass's `F·V₀`), and that it asks
+    /// for `F·V̂` only (no left basis).
     struct FullPasses: LowRankVectorField {
       var network: Network<Double>
       var reuse = false
@@ -91,10 +92,10 @@ struct NetworkTrainingTests {
       mutating func evaluate(_ e: inout FieldEvaluation<Double>) throws {
         if e.atPreviousPoint {
           promises += 1
-          mismatches += e.blocks.map { $0.rightBasis!.columns } == announced.last ? 0 : 1
+          mismatches += e.blocks.map { $0.rightBasis?.columns ?? 0 } == announced.last ? 0 : 1
           mismatches += e.blocks.allSatisfy { $0.leftBasis == nil } ? 0 : 1
         } else {
-          announced.append(e.blocks.map { Swift.min(2 * $0.a.columns, $0.b.rows) })
+          announced.append(e.blocks.map { Swift.min($0.a.columns, $0.b.rows - $0.a.columns) })
           mismatches += e.blocks.allSatisfy { $0.followUpRight == 0 } ? 1 : 0
           mismatches += e.blocks.map(\.followUpRight) == announced.last! ? 0 : 1
         }

@@ -44,7 +44,8 @@ import Testing
     if drift { u0 += Matrix<T>.gaussian(rows: n, columns: r, standardDeviation: 1e-3, using: &g) }
     for kind in Extra.allCases {
       let e = extra(kind, basis: u0, columns: k, using: &g)
-      let basis = try u0.augmentedBasis(with: e)
+      let augmented = try u0.augmentedBasis(with: e)
+      let basis = augmented.basis
       let label = "\(T.self) \(n)×(\(r)+\(k)) \(kind) drift \(drift)"
       #expect(basis.shape == Shape(rows: n, columns: Swift.min(n, r + k)), "\(label)")
       let tol = tolerance(T.self, terms: n * (r + k))
@@ -52,6 +53,23 @@ import Testing
       let leading = Matrix(basis.columns(0..<r))
       let outsideLeading = u0 - leading * leading.transposedTimes(u0)
       #expect(Double(outsideLeading.maxAbs) <= tol, "\(label): U₀ outside span(Ū)")
+      // The leading factor: upper triangular, Ū·R = U₀, and [Ū, Q]ᵀ·U₀ = [R; 0] (formed here by
+      // a product, which the type avoids).
+      let factor = augmented.leadingFactor
+      #expect(factor.shape == Shape(rows: r, columns: r), "\(label)")
+      #expect(
+        (0..<r).allSatisfy { j in (j + 1..<r).allSatisfy { factor[$0, j] == 0 } },
+        "\(label): R not triangular")
+      #expect(Double((leading * factor - u0).maxAbs) <= tol, "\(label): Ū·R ≠ U₀")
+      let coordinates = basis.transposedTimes(u0)
+      #expect(
+        Double((augmented.coordinatesOfLeading - coordinates).maxAbs) <= tol, "\(label): ÛᵀU₀ ≠ [R; 0]")
+      // X·Ū from X·U₀ by the triangular solve.
+      let x = Matrix<T>.gaussian(rows: 7, columns: n, using: &g)
+      let fromOld = augmented.leadingProduct(fromProductWithOld: x * u0)
+      #expect(
+        Double((fromOld - x * leading).maxAbs) <= tol * Double(x.maxAbs) * Double(n),
+        "\(label): X·Ū from X·U₀")
       let outside = e - basis * basis.transposedTimes(e)
       #expect(
         Double(outside.maxAbs) <= tol * Swift.max(1, Double(e.maxAbs)), "\(label): extra outside span(Û)")
@@ -77,6 +95,6 @@ import Testing
     let u0 = Matrix<Double>.randomOrthonormal(rows: 12, columns: 3, using: &g)
     var e = Matrix<Double>.gaussian(rows: 12, columns: 3, using: &g)
     e[4, 1] = .nan
-    #expect(throws: MatrixError.self) { try u0.augmentedBasis(with: e) }
+    #expect(throws: MatrixError.self) { try u0.augmentedBasis(with: e).basis }
   }
 }
