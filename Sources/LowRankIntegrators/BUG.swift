@@ -145,9 +145,15 @@ func basisUpdate<Scalar, Field: LowRankVectorField<Scalar>, Solver: SubstepSolve
   announcesGalerkinStep: Bool = false
 ) throws -> BasisUpdate<Scalar> {
   var system = SubstepSystem(u: state.blocks.map(\.u), v: state.blocks.map(\.v))
-  let k0 = state.blocks.map { $0.u * $0.s }
+  // Job 2b is block b's K₀ = U₀S₀, 2b + 1 its L₀ = V₀S₀ᵀ.
+  let start = state.blocks
+  let initial = concurrentMap(2 * start.count, threads: field.blockConcurrency) { job in
+    let y = start[job / 2]
+    return job % 2 == 0 ? y.u * y.s : y.v.timesTransposed(y.s)
+  }
+  let k0 = start.indices.map { initial[2 * $0] }
   system.k = k0
-  system.l = state.blocks.map { $0.v.timesTransposed($0.s) }
+  system.l = start.indices.map { initial[2 * $0 + 1] }
   system.evolveDense = evolveDense
   if announcesGalerkinStep {
     // The S-step asks for F·V̂ only (Ûᵀ·F·V̂ is formed by the integrator), and of it only the new

@@ -95,6 +95,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
     let (followUp, initialPoint, known) = (self.followUp, self.initialPoint, knownLeadingFTimesV)
     precondition(known.isEmpty || (hasS && !hasK), "SubstepSystem: known F·V columns are for S-steps only")
     let tuckerCount = tucker.values.count
+    let concurrency = field.blockConcurrency
     var initialFTimesV: [Matrix<Scalar>] = []
 
     try solver.advance(&x, keys: keys, from: t, by: h) { time, x, atInitial in
@@ -142,7 +143,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
         }
         if hasL { rates += e.blocks.map(\.fTransposeTimesU) }
         if hasS {
-          rates += (0..<blocks).map { b in
+          rates += concurrentMap(blocks, threads: concurrency) { b in
             let fv = e.blocks[b].fTimesV
             guard b < known.count else { return u[b].transposedTimes(fv) * sign }
             // Ûᵀ·[known, F·V_new], column block by column block.

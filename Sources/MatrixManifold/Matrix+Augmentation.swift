@@ -27,8 +27,8 @@ extension Matrix {
   /// The basis is n×(r + k) (n×min(n, r + k) in the fallback when `r + k > n`), with
   /// `‖[Ū, Q]ᵀ[Ū, Q] − I‖` of the order of a fresh Householder QR's. Both ways also give the r×r
   /// upper-triangular R with `Ū·R = U₀` (the Cholesky factor of step 1, or the leading block of
-  /// the Householder R): the coordinates of U₀ in the new basis, `[Ū, Q]ᵀ·U₀ = [R; 0]`, without
-  /// a product (``AugmentedBasis``).
+  /// the Householder R), which gives the coordinates of U₀ in the new basis, `[Ū, Q]ᵀ·U₀ = [R; 0]`,
+  /// without a product (``AugmentedBasis``).
   /// - Throws: ``MatrixError/nonFinite(operation:)`` for NaN/Inf input,
   ///   ``MatrixError/lapackFailure(routine:info:)`` if LAPACK reports an error.
   /// - Complexity: `O(n·(r + k)·k + n·r²)` flops, about as many as the Householder QR of
@@ -117,7 +117,9 @@ extension Matrix {
 public struct AugmentedBasis<Scalar: BLASScalar>: Sendable {
   /// `[Ū, Q]`, n×(r + k) with orthonormal columns (n×min(n, r + k) when `r + k > n`).
   public var basis: Matrix<Scalar>
-  /// R, r×r upper triangular, with `Ū·R = U₀` to working accuracy.
+  /// R, r×r upper triangular, with `Ū·R = U₀` to working accuracy; so the coordinates of U₀ in
+  /// the basis are `[Ū, Q]ᵀ·U₀ = [R; 0]` without a product (`QᵀU₀ = QᵀŪ·R` is of the order of
+  /// the orthonormality error).
   public var leadingFactor: Matrix<Scalar>
 
   /// A basis and the factor of its leading columns.
@@ -127,15 +129,6 @@ public struct AugmentedBasis<Scalar: BLASScalar>: Sendable {
       "AugmentedBasis: basis \(basis.shape), leading factor \(leadingFactor.shape)")
     self.basis = basis
     self.leadingFactor = leadingFactor
-  }
-
-  /// `[Ū, Q]ᵀ·U₀ = [R; 0]`, (r + k)×r: the coordinates of U₀ in the basis, exact up to the basis's
-  /// rounding (`QᵀU₀ = QᵀŪ·R` is of the order of the orthonormality error), without forming the
-  /// product.
-  public var coordinatesOfLeading: Matrix<Scalar> {
-    var c = Matrix<Scalar>(rows: basis.columns, columns: leadingFactor.columns)
-    c.assign(leadingFactor)
-    return c
   }
 
   /// `X·Ū` from `X·U₀` (m×r) for any X: `(X·U₀)·R⁻¹`, a triangular solve with the r×r factor

@@ -61,9 +61,9 @@ import Testing
         (0..<r).allSatisfy { j in (j + 1..<r).allSatisfy { factor[$0, j] == 0 } },
         "\(label): R not triangular")
       #expect(Double((leading * factor - u0).maxAbs) <= tol, "\(label): Ū·R ≠ U₀")
-      let coordinates = basis.transposedTimes(u0)
-      #expect(
-        Double((augmented.coordinatesOfLeading - coordinates).maxAbs) <= tol, "\(label): ÛᵀU₀ ≠ [R; 0]")
+      var stacked = Matrix<T>(rows: basis.columns, columns: r)
+      stacked.assign(factor)
+      #expect(Double((basis.transposedTimes(u0) - stacked).maxAbs) <= tol, "\(label): ÛᵀU₀ ≠ [R; 0]")
       // X·Ū from X·U₀ by the triangular solve.
       let x = Matrix<T>.gaussian(rows: 7, columns: n, using: &g)
       let fromOld = augmented.leadingProduct(fromProductWithOld: x * u0)
