@@ -89,7 +89,7 @@ struct SubstepSystem<Scalar: BLASScalar> {
     right += tuckerBases.right
     left += Array(repeating: nil, count: denseCount)
     right += Array(repeating: nil, count: denseCount)
-    solver.useBases(keys: keys, left: left, right: right)
+    solver.useBases(keys: keys, left: left, right: right, threads: field.blockConcurrency)
     let (u, v, sign, fixedDense, tucker, x0) = (self.u, self.v, sSign, dense, self.tucker, x)
     let initialAtPreviousPoint = self.initialAtPreviousPoint
     let (followUp, initialPoint, known) = (self.followUp, self.initialPoint, knownLeadingFTimesV)

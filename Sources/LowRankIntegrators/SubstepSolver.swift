@@ -60,12 +60,21 @@ public protocol SubstepSolver<Scalar> {
   /// is expressed: a K-factor lives in the coordinates of its right basis V (`W = K·Vᵀ`), an
   /// L-factor in those of its left basis U (`W = U·Lᵀ`), a core S in both (`W = U·S·Vᵀ`), a
   /// dense parameter in none. A solver with state (momentum, Adam) uses this to carry its state
-  /// into new bases; the default does nothing.
-  mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?])
+  /// into new bases; the default does nothing. The parameters' carries are independent and may run
+  /// on up to `threads` threads (the field's `LowRankVectorField.blockConcurrency`).
+  mutating func useBases(
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?], threads: Int)
 }
 
 extension SubstepSolver {
-  public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {}
+  public mutating func useBases(
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?], threads: Int
+  ) {}
+
+  /// ``useBases(keys:left:right:threads:)`` on the calling thread.
+  public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
+    useBases(keys: keys, left: left, right: right, threads: 1)
+  }
 }
 
 /// Explicit Euler: `x₁ = x₀ + h·g(t₀, x₀)`. One evaluation; first order.

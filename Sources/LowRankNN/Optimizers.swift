@@ -24,7 +24,7 @@ public enum OptimizerState: String, Codable, Sendable, CaseIterable {
 }
 
 /// The bases in which a factor's optimizer state is expressed (see
-/// ``SubstepSolver/useBases(keys:left:right:)``).
+/// ``SubstepSolver/useBases(keys:left:right:threads:)``).
 struct FactorBases<Scalar: BLASScalar> {
   var left: Matrix<Scalar>?
   var right: Matrix<Scalar>?
@@ -35,18 +35,35 @@ struct FactorBases<Scalar: BLASScalar> {
 struct BasisBook<Scalar: NetworkScalar> {
   private var bases: [ParameterKey: FactorBases<Scalar>] = [:]
 
-  /// Records the new bases of `keys` and calls `carry` for each key that had bases before, with
-  /// the change of basis that carries its state matrices (see ``BasisChange``).
+  /// Records the new bases of `keys` and returns, for each key that had bases before, the change
+  /// of basis that carries its state matrices (see ``BasisChange``), formed on up to `threads`
+  /// threads.
   mutating func move(
-    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?],
-    carry: (ParameterKey, BasisChange<Scalar>) -> Void
-  ) {
-    for (i, key) in keys.enumerated() {
-      let new = FactorBases(left: left[i], right: right[i])
-      if let old = bases[key] { carry(key, BasisChange(from: old, to: new)) }
-      bases[key] = new
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?], threads: Int
+  ) -> [(key: ParameterKey, change: BasisChange<Scalar>)] {
+    let new = keys.indices.map { FactorBases(left: left[$0], right: right[$0]) }
+    let moved = keys.indices.compactMap { i in bases[keys[i]].map { (i, $0) } }
+    let changes = concurrentMap(moved.count, threads: threads) { j in
+      BasisChange(from: moved[j].1, to: new[moved[j].0])
     }
+    for (i, key) in keys.enumerated() { bases[key] = new[i] }
+    return moved.indices.map { (keys[moved[$0].0], changes[$0]) }
   }
+}
+
+/// Each state matrix of `states` whose key has a change in `changes`, carried by it on up to
+/// `threads` threads (see ``BasisChange/carry(_:squared:)``; a state that cannot be carried is
+/// dropped).
+func carried<Scalar: NetworkScalar>(
+  _ states: [ParameterKey: Matrix<Scalar>], by changes: [(key: ParameterKey, change: BasisChange<Scalar>)],
+  squared: Bool, threads: Int
+) -> [ParameterKey: Matrix<Scalar>] {
+  let results = concurrentMap(changes.count, threads: threads) { j in
+    states[changes[j].key].flatMap { changes[j].change.carry($0, squared: squared) }
+  }
+  var states = states
+  for (j, c) in changes.enumerated() { states[c.key] = results[j] }
+  return states
 }
 
 /// Takes the state of `key` out of `states` (so it can be updated in place without a copy), or
@@ -143,11 +160,12 @@ public struct Momentum<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   /// Records the new bases and, unless ``OptimizerState/keep``, carries the velocities into them.
-  public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
+  public mutating func useBases(
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?], threads: Int
+  ) {
     guard state != .keep else { return }
-    book.move(keys: keys, left: left, right: right) { key, change in
-      velocity[key] = velocity[key].flatMap { change.carry($0, squared: false) }
-    }
+    let changes = book.move(keys: keys, left: left, right: right, threads: threads)
+    velocity = carried(velocity, by: changes, squared: false, threads: threads)
   }
 
   public mutating func advance(
@@ -191,13 +209,13 @@ public struct Adam<Scalar: NetworkScalar>: SubstepSolver {
   }
 
   /// Records the new bases and carries the moments into them as ``state`` says.
-  public mutating func useBases(keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?]) {
+  public mutating func useBases(
+    keys: [ParameterKey], left: [Matrix<Scalar>?], right: [Matrix<Scalar>?], threads: Int
+  ) {
     guard state != .keep else { return }
-    let carriesSecond = state == .project
-    book.move(keys: keys, left: left, right: right) { key, change in
-      first[key] = first[key].flatMap { change.carry($0, squared: false) }
-      if carriesSecond { second[key] = second[key].flatMap { change.carry($0, squared: true) } }
-    }
+    let changes = book.move(keys: keys, left: left, right: right, threads: threads)
+    first = carried(first, by: changes, squared: false, threads: threads)
+    if state == .project { second = carried(second, by: changes, squared: true, threads: threads) }
   }
 
   public mutating func advance(

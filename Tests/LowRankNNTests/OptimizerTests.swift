@@ -147,6 +147,59 @@ import Testing
     }
   }
 
+  /// The carries of several parameters into new bases on 3 threads give bitwise the same steps
+  /// as on one (each parameter's arithmetic is the same, only the thread differs), and as each
+  /// parameter alone (the state of one never reaches another): momentum and Adam with every state
+  /// rule, K-, L- and S-factors of two blocks, with a rank change in one of them.
+  @Test func carriesOnSeveralThreadsEqualCarriesInOrder() throws {
+    var g = testGenerator(605)
+    let (n, m) = (9, 7)
+    func bases(_ r: Int) -> (u: Matrix<Double>, v: Matrix<Double>) {
+      (.randomOrthonormal(rows: n, columns: r, using: &g), .randomOrthonormal(rows: m, columns: r, using: &g))
+    }
+    let steps = [[bases(3), bases(2)], [bases(3), bases(3)], [bases(4), bases(3)]]
+    let keys = (0..<2).flatMap { b in [ParameterKey(.k, b), ParameterKey(.l, b), ParameterKey(.s, b)] }
+    let left = steps.map { step in step.flatMap { [nil, $0.u, $0.u] as [Matrix<Double>?] } }
+    let right = steps.map { step in step.flatMap { [$0.v, nil, $0.v] as [Matrix<Double>?] } }
+    let rates = steps.map { step in
+      step.flatMap { y in
+        [
+          Matrix<Double>.gaussian(rows: n, columns: y.u.columns, using: &g),
+          .gaussian(rows: m, columns: y.u.columns, using: &g),
+          .gaussian(rows: y.u.columns, columns: y.u.columns, using: &g),
+        ]
+      }
+    }
+    /// The iterates of the parameters `chosen` (indices into keys), per step.
+    func run(_ solver: some SubstepSolver<Double>, _ chosen: [Int], threads: Int) throws -> [[Matrix<Double>]]
+    {
+      var solver = solver
+      var trajectory: [[Matrix<Double>]] = []
+      for i in steps.indices {
+        solver.useBases(
+          keys: chosen.map { keys[$0] }, left: chosen.map { left[i][$0] }, right: chosen.map { right[i][$0] },
+          threads: threads)
+        var x = chosen.map { Matrix<Double>(rows: rates[i][$0].rows, columns: rates[i][$0].columns) }
+        try solver.advance(&x, keys: chosen.map { keys[$0] }, from: 0, by: 0.1) { _, _, _ in
+          chosen.map { rates[i][$0] }
+        }
+        trajectory.append(x)
+      }
+      return trajectory
+    }
+    var solvers: [any SubstepSolver<Double>] = [try Momentum<Double>(momentum: 0.9)]
+    solvers += try OptimizerState.allCases.map { try Adam<Double>(state: $0) }
+    for solver in solvers {
+      let all = Array(keys.indices)
+      let inOrder = try run(solver, all, threads: 1)
+      #expect(try run(solver, all, threads: 3) == inOrder, "\(solver)")
+      for p in all {
+        let alone = try run(solver, [p], threads: 1)
+        #expect(alone.map { $0[0] } == inOrder.map { $0[p] }, "\(solver), parameter \(keys[p])")
+      }
+    }
+  }
+
   @Test func invalidHyperparametersThrow() {
     #expect(throws: TrainingError.self) { try Momentum<Float>(momentum: 1) }
     #expect(throws: TrainingError.self) { try Adam<Float>(beta1: -0.1) }
