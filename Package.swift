@@ -25,10 +25,13 @@ let package = Package(
     ),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+    // Elementwise kernels in C (Sources/CKernels/include/CKernels.h).
+    .target(name: "CKernels"),
+
     .target(name: "MatrixManifold", dependencies: ["CLapack"]),
     .target(name: "LowRankIntegrators", dependencies: ["MatrixManifold"]),
     .target(name: "Datasets", dependencies: ["MatrixManifold", "CZlib"]),
-    .target(name: "LowRankNN", dependencies: ["MatrixManifold", "LowRankIntegrators"]),
+    .target(name: "LowRankNN", dependencies: ["MatrixManifold", "LowRankIntegrators", "CKernels"]),
     .executableTarget(
       name: "dlrt",
       dependencies: [

@@ -1,3 +1,4 @@
+internal import CKernels
 import Foundation
 import MatrixManifold
 
@@ -34,8 +35,15 @@ extension Float: NetworkScalar {
     rate g: UnsafeBufferPointer<Float>,
     step h: Float, beta1: Float, beta2: Float, epsilon: Float, correction1: Float, correction2: Float
   ) {
-    adamKernel(
-      x, updated, m, v, g, h, beta1, beta2, epsilon, correction1, correction2, sqrt: { $0.squareRoot() })
+    precondition(
+      x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
+      "adamUpdate: sizes differ")
+    guard let xp = x.baseAddress else { return }
+    // Four elements at a time (`adamKernel`'s formula, bitwise): Swift keeps its division and
+    // square root scalar at the SSE2 baseline.
+    dlrt_adam_update_f32(
+      xp, updated.baseAddress!, m.baseAddress!, v.baseAddress!, g.baseAddress!, x.count, h, beta1, beta2,
+      epsilon, correction1, correction2)
   }
 
   public static func square(_ x: UnsafeMutableBufferPointer<Float>) { squareKernel(x) }

@@ -200,6 +200,52 @@ import Testing
     }
   }
 
+  /// `Float.adamUpdate` (four elements at a time in C) equals Adam's formula evaluated one
+  /// element at a time in Swift, bitwise, at every length to 40 (every tail after the blocks of
+  /// four) and at 1001, with moments and rates spread over several orders of magnitude, zeros
+  /// included.
+  @Test func floatAdamUpdateEqualsTheFormulaElementByElement() {
+    var g = testGenerator(606)
+    let (h, b1, b2, eps, c1, c2): (Float, Float, Float, Float, Float, Float) = (
+      1e-3, 0.9, 0.999, 1e-8, 0.19, 0.003
+    )
+    for n in Array(0...40) + [1001] {
+      func draw(_ scale: Float) -> [Float] {
+        (0..<n).map { i in
+          i % 7 == 3
+            ? 0
+            : Float(Matrix<Double>.gaussian(rows: 1, columns: 1, using: &g)[0, 0]) * scale
+              * Float(i % 5 + 1)
+        }
+      }
+      let (x, g0, m0) = (draw(1), draw(1e-2), draw(1e-3))
+      let v0 = draw(1e-4).map { $0 * $0 }
+      var (m, v, updated) = (m0, v0, [Float](repeating: .nan, count: n))
+      x.withUnsafeBufferPointer { xp in
+        g0.withUnsafeBufferPointer { gp in
+          updated.withUnsafeMutableBufferPointer { up in
+            m.withUnsafeMutableBufferPointer { mp in
+              v.withUnsafeMutableBufferPointer { vp in
+                Float.adamUpdate(
+                  xp, into: up, m: mp, v: vp, rate: gp, step: h, beta1: b1, beta2: b2, epsilon: eps,
+                  correction1: c1, correction2: c2)
+              }
+            }
+          }
+        }
+      }
+      for i in 0..<n {
+        let mi = b1 * m0[i] + (1 - b1) * g0[i]
+        let vi = b2 * v0[i] + (1 - b2) * g0[i] * g0[i]
+        let xi = x[i] + h * (mi / c1) / ((vi / c2).squareRoot() + eps)
+        let same =
+          m[i].bitPattern == mi.bitPattern && v[i].bitPattern == vi.bitPattern
+          && updated[i].bitPattern == xi.bitPattern
+        #expect(same, "n = \(n), element \(i): \(updated[i]) against \(xi)")
+      }
+    }
+  }
+
   @Test func invalidHyperparametersThrow() {
     #expect(throws: TrainingError.self) { try Momentum<Float>(momentum: 1) }
     #expect(throws: TrainingError.self) { try Adam<Float>(beta1: -0.1) }
