@@ -144,14 +144,13 @@ struct SubstepSystem<Scalar: BLASScalar> {
         if hasL { rates += e.blocks.map(\.fTransposeTimesU) }
         if hasS {
           rates += concurrentMap(blocks, threads: concurrency) { b in
-            let fv = e.blocks[b].fTimesV
-            guard b < known.count else { return u[b].transposedTimes(fv) * sign }
-            // Ûᵀ·[known, F·V_new], column block by column block.
-            let c = known[b].columns
+            // σ·Uᵀ·[known columns, F·V of the requested ones], column block by column block.
+            let c = b < known.count ? known[b].columns : 0
             var rate = Matrix<Scalar>(rows: u[b].columns, columns: v[b].columns)
-            rate.formProduct(u[b], known[b], opA: .transposed, alpha: sign, columns: 0..<c)
+            if c > 0 { rate.formProduct(u[b], known[b], opA: .transposed, alpha: sign, columns: 0..<c) }
             if c < v[b].columns {
-              rate.formProduct(u[b], fv, opA: .transposed, alpha: sign, columns: c..<v[b].columns)
+              rate.formProduct(
+                u[b], e.blocks[b].fTimesV, opA: .transposed, alpha: sign, columns: c..<v[b].columns)
             }
             return rate
           }

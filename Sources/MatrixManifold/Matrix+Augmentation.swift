@@ -50,7 +50,7 @@ extension Matrix {
   private func gramSchmidtAugmentation(_ extra: Matrix) throws(MatrixError) -> AugmentedBasis<Scalar>? {
     let (r, k) = (columns, extra.columns)
     var u = self
-    guard let leadingFactor = u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
+    guard let factored = u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
     var p = extra
     var c = Matrix(rows: r, columns: k)
     for _ in 0..<2 {
@@ -75,16 +75,23 @@ extension Matrix {
     var basis = Matrix(rows: rows, columns: r + k)
     basis.assign(u)
     basis.assign(q, column: r)
+    // R is the upper triangle of the factored Gram matrix (potrf leaves the lower one in place).
+    var leadingFactor = Matrix(rows: r, columns: r)
+    factored.withUnsafeBufferPointer { a in
+      leadingFactor.withUnsafeMutableBufferPointer { b in
+        Scalar.lacpyUpper(m: r, n: r, a: a.baseAddress!, lda: r, b: b.baseAddress!, ldb: r)
+      }
+    }
     return AugmentedBasis(basis: basis, leadingFactor: leadingFactor)
   }
 
   /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the Gram matrix `selfᵀ·self`;
-  /// returns R (upper triangle; the strict lower triangle is zero).
+  /// returns the factored Gram matrix, R in its upper triangle (the strict lower triangle still
+  /// holds the Gram matrix's entries).
   ///
   /// Orthonormal to working accuracy only when `self` is well conditioned (the error grows like
   /// ε·κ²). Returns nil, leaving `self` unchanged, when the factorisation breaks down or, with
   /// `nearIdentity`, when `‖gram − I‖_F > 1/2` (then κ may exceed √3).
-  @discardableResult
   private mutating func orthonormalizeByCholesky(gram: Matrix, nearIdentity: Bool = true) -> Matrix? {
     var r = gram
     if nearIdentity {
@@ -101,14 +108,7 @@ extension Matrix {
         Scalar.trsm(m: m, n: n, r: pr.baseAddress!, ldr: n, b: pb.baseAddress!, ldb: m)
       }
     }
-    // potrf left the Gram matrix's strict lower triangle in place; R is the upper triangle.
-    var factor = Matrix(rows: n, columns: n)
-    r.withUnsafeBufferPointer { a in
-      factor.withUnsafeMutableBufferPointer { b in
-        Scalar.lacpyUpper(m: n, n: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n)
-      }
-    }
-    return factor
+    return r
   }
 }
 

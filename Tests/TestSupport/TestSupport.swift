@@ -81,7 +81,7 @@ public func productWork(of body: () throws -> Void) rethrows -> Int {
 }
 
 /// A new empty directory `prefix-UUID` under the system's temporary directory; the caller removes it.
-public func temporaryDirectory(_ prefix: String = "dlrt-test") throws -> URL {
+public func temporaryDirectory(_ prefix: String) throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
