@@ -1,5 +1,5 @@
 // Section `thin`: the cost of products with many columns and few rows, as a network pass forms
-// them, and the per-element constant of the cost model in `Network.formsWeight`.
+// them, and the per-element constant of the cost model in `Network.chosenEvaluation`.
 import Foundation
 import MatrixManifold
 

@@ -2,7 +2,9 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-#if defined(__SSE__)
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__SSE__)
 #include <xmmintrin.h>
 #endif
 
@@ -34,5 +36,38 @@ void dlrt_adam_update_f32(
     m[i] = mi;
     v[i] = vi;
     updated[i] = x[i] + h * (mi / correction1) / (__builtin_sqrtf(vi / correction2) + epsilon);
+  }
+}
+
+void dlrt_max_pool_pixel_f32(
+  const float *restrict x, const long *restrict starts, int count, long channels, float *restrict y,
+  long *restrict argmax) {
+  long c = 0;
+#if defined(__SSE2__)
+  for (; c + 4 <= channels; c += 4) {
+    __m128 best = _mm_loadu_ps(x + starts[0] + c);
+    __m128i chosen = _mm_setzero_si128();
+    for (int k = 1; k < count; k++) {
+      const __m128 candidate = _mm_loadu_ps(x + starts[k] + c);
+      // !(candidate <= best) && best == best, as in the scalar loop below.
+      const __m128 larger = _mm_and_ps(_mm_cmpnle_ps(candidate, best), _mm_cmpord_ps(best, best));
+      best = _mm_or_ps(_mm_and_ps(larger, candidate), _mm_andnot_ps(larger, best));
+      const __m128i mask = _mm_castps_si128(larger);
+      chosen = _mm_or_si128(_mm_and_si128(mask, _mm_set1_epi32(k)), _mm_andnot_si128(mask, chosen));
+    }
+    _mm_storeu_ps(y + c, best);
+    int lanes[4];
+    _mm_storeu_si128((__m128i *)lanes, chosen);
+    for (int t = 0; t < 4; t++) argmax[c + t] = starts[lanes[t]] + c + t;
+  }
+#endif
+  for (; c < channels; c++) {
+    long at = starts[0] + c;
+    for (int k = 1; k < count; k++) {
+      const float best = x[at], candidate = x[starts[k] + c];
+      if (!(candidate <= best) && best == best) at = starts[k] + c;
+    }
+    y[c] = x[at];
+    argmax[c] = at;
   }
 }

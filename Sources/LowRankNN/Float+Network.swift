@@ -73,7 +73,8 @@ extension Float: NetworkScalar {
     into y: UnsafeMutableBufferPointer<Float>,
     argmax: UnsafeMutableBufferPointer<Int>
   ) {
-    maxPoolKernel(x, pooling, batch, y, argmax)
+    // The same selection, four channels at a time.
+    maxPoolKernel(x, pooling, batch, y, argmax) { dlrt_max_pool_pixel_f32($0, $1, Int32($2), $3, $4, $5) }
   }
 
   public static func maxPoolBackward(

@@ -25,23 +25,29 @@ import MatrixManifold
 /// The network holds the current batch (``setBatch(features:labels:)``) and workspaces sized for
 /// it, so ``evaluate(_:)`` allocates only its outputs. After im2col a convolution is the affine
 /// map `W·P + b·1ᵀ` of its patch matrix P (one column per output pixel), so affine and
-/// convolution layers share one code path. A low-rank layer is evaluated in one of two ways,
+/// convolution layers share one code path. A low-rank layer is evaluated in one of three ways,
 /// chosen per layer and pass by ``lowRankEvaluation``: through its factors, without ever forming
 /// W or ∇_W (forward `A·(BᵀX)`, backward `δ·(VᵀX)ᵀ`, `X·(Uᵀδ)ᵀ` and `B·(Aᵀδ)`, all
-/// `O(columns·(rows + cols of W)·k)`), or by forming `W = A·Bᵀ` and the rate `−∇_W = −δ·Xᵀ` once
+/// `O(columns·(rows + cols of W)·k)`); by forming `W = A·Bᵀ` and the rate `−∇_W = −δ·Xᵀ` once
 /// and multiplying the small `∇_W` by the requested bases — the cheaper way for layers whose
-/// rank is near full, such as LeNet5's convolutions, where each of the many columns (one per
-/// output pixel) then costs `rows·cols` instead of `k·(rows + cols)` per product.
+/// rank is near full, where each of the many columns (one per output pixel of a convolution)
+/// then costs `rows·cols` instead of `k·(rows + cols)` per product; or between the two, forward
+/// and backward through the factors and the rate formed, which pays `rows·cols` per column once
+/// instead of `k·(rows + cols)` for each requested basis (LeNet5's second convolution).
 public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
-  /// How a pass evaluates a low-rank layer `W = A·Bᵀ` (see ``lowRankEvaluation``). Both ways
+  /// How a pass evaluates a low-rank layer `W = A·Bᵀ` (see ``lowRankEvaluation``). All ways
   /// give the same products up to rounding.
   public enum LowRankEvaluation: Sendable, Hashable {
     /// Always through the factors; W and ∇_W are never formed.
     case factored
+    /// Forward and δ propagation through the factors; the rate `−∇_W = −δ·Xᵀ` (rows × cols) is
+    /// formed when the pass requests products with bases, which are then taken from it.
+    case formedRate
     /// Always by forming `W = A·Bᵀ` and `−∇_W = −δ·Xᵀ` (rows × cols each).
     case formed
-    /// Per layer and pass, whichever way needs fewer multiply-adds for the pass's columns,
-    /// factor width k and requested bases (``Network/formsWeight(layer:width:requests:batch:)``).
+    /// Per layer and pass, whichever of the three ways needs fewer multiply-adds for the pass's
+    /// columns, factor width k and requested bases
+    /// (``Network/chosenEvaluation(layer:width:requests:batch:)``).
     case cheaper
   }
 
@@ -327,7 +333,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
         var e = request
         var rates = RateCollector<Scalar>(network: network, wantsDense: request.wantsDenseRates)
         for l in network.weightedLayers {
-          network.collectRates(l, weight: nil, into: &e, rates: &rates, part: &part)
+          network.collectRates(l, weight: nil, formsRate: false, into: &e, rates: &rates, part: &part)
         }
         return PartOutput(evaluation: e, rates: rates, loss: loss, correct: 0)
       }
@@ -336,13 +342,18 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
       return
     }
     let largestPart = parts.map(\.labels.count).max()!
-    let blockWeights = zip(lowRankLayers, evaluation.blocks).map { l, block in
+    let blockWays = zip(lowRankLayers, evaluation.blocks).map { l, block in
       let requests = LowRankRequests(
         right: block.rightBasis?.columns ?? 0, left: block.leftBasis?.columns ?? 0,
         rightIsPointFactor: block.rightBasis.map { $0 == block.b } ?? false, propagates: l > 0,
         followUpRight: block.followUpRight)
-      return formsWeight(layer: l, width: block.a.columns, requests: requests, batch: largestPart)
-        ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
+      return chosenEvaluation(layer: l, width: block.a.columns, requests: requests, batch: largestPart)
+    }
+    // Layers whose rate this pass forms although their weight stays factored.
+    var formsRate = [Bool](repeating: false, count: layers.count)
+    for (l, way) in zip(lowRankLayers, blockWays) where way == .formedRate { formsRate[l] = true }
+    let blockWeights = zip(blockWays, evaluation.blocks).map { way, block in
+      way == .formed ? LayerWeight.dense(block.densePoint()) : .factored(a: block.a, b: block.b)
     }
     let (weights, biases) = layerParameters(
       blocks: blockWeights, tuckers: evaluation.tensors.map(\.point), dense: evaluation.dense)
@@ -358,7 +369,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
         // deltas[l] = ∂𝓛/∂Z_l with Z_l the pre-activation, shaped like outputs[l].
         layer.activation.multiplyByDerivative(&part.workspace.deltas[l], output: part.workspace.outputs[l])
         if layer.hasWeight {
-          network.collectRates(l, weight: weights[l], into: &e, rates: &rates, part: &part)
+          network.collectRates(
+            l, weight: weights[l], formsRate: formsRate[l], into: &e, rates: &rates, part: &part)
         }
         guard l > 0 else { break }
         part.workspace.backward(layer, l, weight: weights[l])
@@ -441,9 +453,11 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
   /// activation's derivative) and its input, as `evaluation` requests them: bias and dense-weight
   /// rates into `rates`, a Tucker kernel's whole rate, a low-rank layer's `F·V` and `Fᵀ·U`.
   /// `weight` is the layer's weight in a pass that has just run forward (its `BᵀX` is then still
-  /// in `projections[l]`); nil when serving a request from an earlier pass.
+  /// in `projections[l]`); nil when serving a request from an earlier pass. `formsRate`: a
+  /// factored weight's products with the bases are taken from the formed rate
+  /// (``LowRankEvaluation/formedRate``).
   private func collectRates(
-    _ l: Int, weight: LayerWeight<Scalar>?, into evaluation: inout FieldEvaluation<Scalar>,
+    _ l: Int, weight: LayerWeight<Scalar>?, formsRate: Bool, into evaluation: inout FieldEvaluation<Scalar>,
     rates: inout RateCollector<Scalar>, part: inout BatchPart<Scalar>
   ) {
     let layer = layers[l]
@@ -467,13 +481,13 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     guard let block = lowRankLayers.firstIndex(of: l) else { return }
     let v = evaluation.blocks[block].rightBasis
     let u = evaluation.blocks[block].leftBasis
-    // A weight formed in this pass, or a rate formed in the pass being served: the products
-    // with the small −∇_W.
+    // A weight or rate formed in this pass, or a rate formed in the pass being served: the
+    // products with the small −∇_W.
     let formed: Bool
     switch weight {
     case .dense: formed = true
     case nil: formed = part.workspace.hasWeightRate(l)
-    default: formed = false
+    default: formed = formsRate
     }
     if formed {
       guard v != nil || u != nil else { return }
@@ -505,7 +519,8 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
   }
 
-  /// What a pass asks of one low-rank layer, for the cost model of ``formsWeight(layer:width:requests:batch:)``.
+  /// What a pass asks of one low-rank layer, for the cost model of
+  /// ``chosenEvaluation(layer:width:requests:batch:)``.
   public struct LowRankRequests: Sendable, Hashable {
     /// Columns of the requested right basis V (0: no `F·V`).
     public var right: Int
@@ -529,57 +544,64 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     }
   }
 
-  /// Whether a pass over `batch` samples evaluates low-rank layer `l`, at a point `A·Bᵀ` of
-  /// `width` columns, by forming its weight (see ``LowRankEvaluation``).
+  /// How a pass over `batch` samples evaluates low-rank layer `l` at a point `A·Bᵀ` of `width`
+  /// columns: ``lowRankEvaluation`` unless it is ``LowRankEvaluation/cheaper``, else the way
+  /// (``LowRankEvaluation/factored``, ``LowRankEvaluation/formedRate`` or
+  /// ``LowRankEvaluation/formed``) with the least cost below.
   ///
-  /// For ``LowRankEvaluation/cheaper`` the two ways are compared by multiply-adds, with c the
-  /// layer's columns (samples, times output pixels for a convolution), W rows×cols = m×n, k the
-  /// width and p, q the widths of the requested bases:
+  /// The ways are compared by multiply-adds, with c the layer's columns (samples, times output
+  /// pixels for a convolution), W rows×cols = m×n, k the width and p, q the widths of the
+  /// requested bases:
   /// - factored: `c·k·(m+n)` forward, the same again to propagate δ, `c·p·(m+n)` for `F·V`
   ///   (`c·p·m` when V = B, whose `BᵀX` the forward pass kept) and `c·q·(m+n)` for `Fᵀ·U`;
   /// - formed: `m·n·k` to form W, `c·m·n` forward, again to propagate, once more for ∇_W if any
-  ///   basis is requested, and `m·n·(p+q)` for the products with the bases.
+  ///   basis is requested, and `m·n·(p+q)` for the products with the bases;
+  /// - formed rate: forward and propagation as factored, ∇_W and the products with the bases as
+  ///   formed.
   ///
   /// An announced follow-up request with a right basis of p' columns (served later from what this
-  /// pass keeps) adds `c·p'·(m+n)` to the factored way and `m·n·p'` to the formed one, which then
-  /// forms ∇_W even when this pass requests no basis.
+  /// pass keeps) adds `c·p'·(m+n)` to the factored way and `m·n·p'` to the others, which then
+  /// form ∇_W even when this pass requests no basis.
   ///
   /// Each product also streams its c-column operands: every element of one read or written
   /// counts as ``streamedElementCost`` multiply-adds. A factored product `Bᵀ·X` streams
-  /// `(n + k)·c` elements, `A·(BᵀX)` `(k + m)·c`; a formed `W·X` streams `(n + m)·c`. This makes
-  /// the many thin products of the factored way (k, p, q columns) dearer than their multiply-adds
-  /// alone, as measured (`dlrt-bench thin`).
+  /// `(n + k)·c` elements, `A·(BᵀX)` `(k + m)·c`; a formed `W·X` or `δ·Xᵀ` streams `(n + m)·c`.
+  /// This makes the many thin products of the factored way (k, p, q columns) dearer than their
+  /// multiply-adds alone, as measured (`dlrt-bench thin`).
   ///
-  /// Ties go to the factored way. Copies, im2col and the optimizer cost the same either way.
-  public func formsWeight(layer l: Int, width k: Int, requests: LowRankRequests, batch: Int) -> Bool {
-    switch lowRankEvaluation {
-    case .factored: return false
-    case .formed: return true
-    case .cheaper: break
-    }
+  /// Ties go to the factored way, then to the formed rate. Copies, im2col and the optimizer cost
+  /// the same either way.
+  public func chosenEvaluation(
+    layer l: Int, width k: Int, requests: LowRankRequests, batch: Int
+  ) -> LowRankEvaluation {
+    guard lowRankEvaluation == .cheaper else { return lowRankEvaluation }
     let shape = layers[l].weightShape!
     let (m, n) = (shape.rows, shape.columns)
     let c = batch * (layers[l].outputMaps?.pixels ?? 1)
+    let s = Self.streamedElementCost
     let passes = requests.propagates ? 2 : 1
     let (p, q, later) = (requests.right, requests.left, requests.followUpRight)
     // Elements streamed per column by a pair of products through a basis of w columns.
     func through(_ w: Int) -> Int { w > 0 ? n + m + 2 * w : 0 }
-    let factoredStreamed =
-      passes * through(k) + (requests.rightIsPointFactor && p > 0 ? m + p : through(p))
-      + through(q) + through(later)
+    // Forward and propagation through the factors.
+    let factoredPasses = c * passes * (k * (m + n) + s * through(k))
     let factored =
-      c
-      * (passes * k * (m + n) + p * (requests.rightIsPointFactor ? m : m + n) + (q + later) * (m + n)
-        + Self.streamedElementCost * factoredStreamed)
-    // Forward, propagation, and ∇_W when any basis is asked for now or later: each c·m·n.
-    let formedProducts = passes + (p + q + later > 0 ? 1 : 0)
-    let formed =
-      c * formedProducts * (m * n + Self.streamedElementCost * (m + n)) + m * n * (k + p + q + later)
-    return formed < factored
+      factoredPasses
+      + c
+      * (p * (requests.rightIsPointFactor ? m : m + n) + (q + later) * (m + n)
+        + s * ((requests.rightIsPointFactor && p > 0 ? m + p : through(p)) + through(q) + through(later)))
+    // One product of c columns with the formed m×n matrix W or ∇_W.
+    let formedProduct = c * (m * n + s * (m + n))
+    // ∇_W when any basis is asked for now or later, and its products with the bases.
+    let rate = (p + q + later > 0 ? formedProduct : 0) + m * n * (p + q + later)
+    let formedRate = factoredPasses + rate
+    let formed = passes * formedProduct + m * n * k + rate
+    if factored <= Swift.min(formedRate, formed) { return .factored }
+    return formedRate <= formed ? .formedRate : .formed
   }
 
   /// The multiply-adds that reading or writing one element of a product's many-column operand
-  /// costs in the model of ``formsWeight(layer:width:requests:batch:)``: `dlrt-bench thin` fits
+  /// costs in the model of ``chosenEvaluation(layer:width:requests:batch:)``: `dlrt-bench thin` fits
   /// 11.7 for one OpenBLAS thread on this project's benchmark machine (Docs/Benchmarks.md).
   public static var streamedElementCost: Int { 12 }
 
@@ -699,7 +721,7 @@ public struct Network<Scalar: NetworkScalar>: LowRankVectorField {
     let none = LowRankRequests(right: 0, left: 0, rightIsPointFactor: false, propagates: false)
     return layerParameters(
       blocks: zip(lowRankLayers, state.blocks).map { l, y in
-        formsWeight(layer: l, width: y.rank, requests: none, batch: batch)
+        chosenEvaluation(layer: l, width: y.rank, requests: none, batch: batch) == .formed
           ? .dense(y.dense()) : .factored(a: y.u * y.s, b: y.v)
       },
       tuckers: state.tuckers.map { $0.dense() },

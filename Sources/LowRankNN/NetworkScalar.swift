@@ -224,41 +224,63 @@ public protocol NetworkScalar: BLASScalar {
     zero: { _, _ in })
 }
 
+/// `pixel(x, starts, count, channels, y, argmax)` pools one output pixel (see `maxPoolPixel`);
+/// Float passes the same selection with SSE.
 @inlinable func maxPoolKernel<T: BinaryFloatingPoint>(
   _ x: UnsafeBufferPointer<T>, _ g: MaxPooling, _ batch: Int, _ y: UnsafeMutableBufferPointer<T>,
-  _ argmax: UnsafeMutableBufferPointer<Int>
+  _ argmax: UnsafeMutableBufferPointer<Int>,
+  pixel:
+    (UnsafePointer<T>, UnsafePointer<Int>, Int, Int, UnsafeMutablePointer<T>, UnsafeMutablePointer<Int>) ->
+    Void =
+    maxPoolPixel
 ) {
   let output = g.output
   precondition(
     x.count == g.input.count * batch && y.count == output.count * batch && argmax.count == y.count,
     "maxPool: \(x.count) inputs, \(y.count) outputs, \(argmax.count) indices for \(batch) samples of \(g)")
   guard let xp = x.baseAddress, let yp = y.baseAddress, let ap = argmax.baseAddress else { return }
-  let (channels, width) = (g.input.channels, g.input.width)
-  // Only the index of the running maximum is kept and updated by an integer select (its value is
-  // reloaded through it): a branch on the data, or a select between floats, which the compiler
-  // turns into one, is mispredicted about as often as the maximum changes hands.
-  for n in 0..<batch {
-    let (image, pooled) = (n * g.input.count, n * output.count)
-    for oy in 0..<output.height {
-      for ox in 0..<output.width {
-        let o = pooled + channels * (ox + output.width * oy)
-        let first = image + channels * (ox * g.stride + width * oy * g.stride)
-        for c in 0..<channels { ap[o &+ c] = first &+ c }
-        for i in 0..<g.size {
-          for j in 0..<g.size where i > 0 || j > 0 {
-            let start = image + channels * (ox * g.stride + j + width * (oy * g.stride + i))
-            for c in 0..<channels {
-              let current = xp[ap[o &+ c]]
-              // Larger, or NaN, unless the current maximum is NaN already (it then stays).
-              let larger = !(xp[start &+ c] <= current) && current == current
-              ap[o &+ c] = larger ? start &+ c : ap[o &+ c]
+  let (channels, width, size) = (g.input.channels, g.input.width, g.size)
+  withUnsafeTemporaryAllocation(of: Int.self, capacity: size * size) { window in
+    let starts = UnsafePointer(window.baseAddress!)
+    for n in 0..<batch {
+      let (image, pooled) = (n * g.input.count, n * output.count)
+      for oy in 0..<output.height {
+        for ox in 0..<output.width {
+          // The window's pixels row by row: the order of the comparisons.
+          for i in 0..<size {
+            for j in 0..<size {
+              window[i * size + j] = image + channels * (ox * g.stride + j + width * (oy * g.stride + i))
             }
           }
+          let o = pooled + channels * (ox + output.width * oy)
+          pixel(xp, starts, size * size, channels, yp + o, ap + o)
         }
-        for c in 0..<channels { yp[o &+ c] = xp[ap[o &+ c]] }
       }
     }
   }
+}
+
+/// One output pixel of max pooling over channel-fastest maps: for each channel c < `channels`,
+/// the maximum of `x[starts[k] + c]` over the window's `count` pixels k into `y[c]`, its index
+/// into `argmax[c]` (the first on ties; NaN wins unless the running maximum is NaN already).
+@inlinable func maxPoolPixel<T: BinaryFloatingPoint>(
+  _ x: UnsafePointer<T>, _ starts: UnsafePointer<Int>, _ count: Int, _ channels: Int,
+  _ y: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int>
+) {
+  // Only the index of the running maximum is kept and updated by an integer select (its value is
+  // reloaded through it): a branch on the data, or a select between floats, which the compiler
+  // turns into one, is mispredicted about as often as the maximum changes hands.
+  for c in 0..<channels { argmax[c] = starts[0] &+ c }
+  for k in 1..<Swift.max(count, 1) {
+    for c in 0..<channels {
+      let current = x[argmax[c]]
+      let candidate = starts[k] &+ c
+      // Larger, or NaN, unless the current maximum is NaN already (it then stays).
+      let larger = !(x[candidate] <= current) && current == current
+      argmax[c] = larger ? candidate : argmax[c]
+    }
+  }
+  for c in 0..<channels { y[c] = x[argmax[c]] }
 }
 
 @inlinable func maxPoolBackwardKernel<T: BinaryFloatingPoint>(

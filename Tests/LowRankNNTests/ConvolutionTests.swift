@@ -238,48 +238,50 @@ struct ConvolutionTests {
     #expect(Network<Float>(architecture: .lenet5, mode: .dense).lowRankLayers.isEmpty)
   }
 
-  /// The choice of ``Network/formsWeight(layer:width:requests:batch:)`` for LeNet5 at batch 128,
-  /// worked out by hand from its multiply-add counts and 12 per streamed element (c columns,
-  /// W m×n, width k, merged K/L request p = q = k with V = B):
-  /// - conv1 (c = 73 728, 20×25, first layer), k = 14: factored c·(14·45 + 14·20 + 14·45) plus
-  ///   12·(73 + 34 + 73)c = 3700c against formed c·(500 + 500) + 12·90c + 500·42 ≈ 2080c → formed;
-  ///   k = 4: 440c + 12·130c = 2000c → factored.
-  /// - conv2 (c = 8192, 50×500), k = 45: factored c·(2·45·550 + 45·50 + 45·550) + 12·2015c
-  ///   = 100 680c against formed 3·25 000c + 12·1650c + 25 000·135 ≈ 95 212c → formed; k = 30:
-  ///   51 000c + 12·1910c = 73 920c → factored.
-  /// - 800→500 (c = 128), k = 73: factored 128·(2·73·1300 + 73·500 + 73·1300 + 12·4911) ≈ 49M
-  ///   against formed 128·(3·400 000 + 12·3900) + 400 000·219 ≈ 247M → factored, and still
-  ///   factored at full rank 500 (the products `∇_W·V` alone are m·n·k > c·k·(m+n) for so few
-  ///   columns).
-  @Test("LeNet5: which low-rank layers are evaluated by forming the weight")
-  func formsWeightChoice() {
+  /// The choice of ``Network/chosenEvaluation(layer:width:requests:batch:)`` for LeNet5 at batch
+  /// 128, worked out by hand from its multiply-add counts per column and 12 per streamed element
+  /// (c columns, W m×n, width k, merged K/L request p = q = k with V = B):
+  /// - conv1 (c = 73 728, 20×25, first layer, nothing propagated): factored 110k plus
+  ///   12·(110 + 5k); formed rate 45k + 12·(45 + 2k) forward, then 500 + 12·45 for ∇_W;
+  ///   formed 2·(500 + 12·45) = 2080 (the products with the small matrices add under 1 per
+  ///   column). k = 14: 3700, 2546, 2080 → formed; k = 4: 2000, 1856, 2080 → formed rate.
+  /// - conv2 (c = 8192, 50×500, propagated): factored 1784k + 20 400; formed rate
+  ///   2·(550k + 12·(550 + 2k)) + 25 000 + 12·550 + 25 000·2k/c ≈ 1154.1k + 44 800; formed
+  ///   3·(25 000 + 12·550) + 25 000·3k/c ≈ 94 800 + 9.2k. Factored up to k = 38 (crossing at
+  ///   38.7), the formed rate for 39…43 (the next crossing at 43.7), formed from 44.
+  /// - 800→500 (c = 128), k = 73 and 500: factored (the products `∇_W·V` alone are m·n·k >
+  ///   c·k·(m+n) for so few columns).
+  @Test("LeNet5: how each low-rank layer is evaluated, by the cost model")
+  func evaluationChoice() {
     var network = Network<Float>(architecture: .lenet5, mode: .lowRank(startRank: 150))
-    func forms(_ l: Int, _ k: Int) -> Bool {
+    func way(_ l: Int, _ k: Int) -> Network<Float>.LowRankEvaluation {
       let merged = Network<Float>.LowRankRequests(
         right: k, left: k, rightIsPointFactor: true, propagates: l > 0)
-      return network.formsWeight(layer: l, width: k, requests: merged, batch: 128)
+      return network.chosenEvaluation(layer: l, width: k, requests: merged, batch: 128)
     }
-    #expect(forms(0, 14) && !forms(0, 4))
-    #expect(forms(2, 45) && !forms(2, 30))
-    #expect(!forms(5, 73) && !forms(5, 500))
-    // A forward pass without requests: conv2 costs c·(550k + 12·(550 + 2k)) factored against
+    #expect(way(0, 14) == .formed && way(0, 4) == .formedRate)
+    #expect(way(2, 45) == .formed && way(2, 44) == .formed)
+    #expect(way(2, 43) == .formedRate && way(2, 39) == .formedRate)
+    #expect(way(2, 38) == .factored && way(2, 30) == .factored)
+    #expect(way(5, 73) == .factored && way(5, 500) == .factored)
+    // A forward pass without requests forms no rate, so the formed rate costs what factored does
+    // and the tie goes to factored: conv2 costs c·(550k + 12·(550 + 2k)) factored against
     // c·(25 000 + 12·550) + 25 000·k formed, equal at k ≈ 43.8.
     let none = Network<Float>.LowRankRequests(right: 0, left: 0, rightIsPointFactor: false, propagates: false)
-    #expect(network.formsWeight(layer: 2, width: 44, requests: none, batch: 128))
-    #expect(!network.formsWeight(layer: 2, width: 43, requests: none, batch: 128))
+    #expect(network.chosenEvaluation(layer: 2, width: 44, requests: none, batch: 128) == .formed)
+    #expect(network.chosenEvaluation(layer: 2, width: 43, requests: none, batch: 128) == .factored)
     // A single-pass step's K/L pass at conv2's reference ceiling k = 25 announces the S-step's
-    // right bases of 2k = 50 columns. Factored: 42 500c multiply-adds for this pass (above) plus
-    // 50·550c for the S-step, and 12·(2·600 + 75 + 600 + 650) = 30 300c for the elements
-    // streamed, 100 300c in all; formed: 3·25 000c + 12·3·550c + 25 000·125 ≈ 94 800c + 3.1M
-    // → formed (95 181c). Without the announcement factored (65 000c).
-    #expect(!forms(2, 25))
+    // new right directions, min(k, 500 − k) = 25 columns: factored adds 25·550 + 12·600 =
+    // 20 950 to its 65 000, the others 25 000·25/c ≈ 76 to 73 653 and 95 029 → formed rate.
+    // Without the announcement factored.
+    #expect(way(2, 25) == .factored)
     let announced = Network<Float>.LowRankRequests(
-      right: 25, left: 25, rightIsPointFactor: true, propagates: true, followUpRight: 50)
-    #expect(network.formsWeight(layer: 2, width: 25, requests: announced, batch: 128))
-    network.lowRankEvaluation = .factored
-    #expect(!forms(0, 14) && !forms(2, 45))
-    network.lowRankEvaluation = .formed
-    #expect(forms(0, 4) && forms(5, 73))
+      right: 25, left: 25, rightIsPointFactor: true, propagates: true, followUpRight: 25)
+    #expect(network.chosenEvaluation(layer: 2, width: 25, requests: announced, batch: 128) == .formedRate)
+    for fixed in [Network<Float>.LowRankEvaluation.factored, .formedRate, .formed] {
+      network.lowRankEvaluation = fixed
+      #expect(way(0, 14) == fixed && way(2, 30) == fixed && way(5, 73) == fixed)
+    }
   }
 
   @Test("bad geometries, architectures, batches and NaN input are typed errors")
@@ -391,7 +393,7 @@ struct ConvolutionTests {
   }
 
   /// The ReLU-backward and max-pooling kernels work eight lanes at a time or with selects instead
-  /// of branches; they must agree exactly with the direct loops they replace, on every length
+  /// of branches (Float's pooling four channels at a time, in C); they must agree exactly with the direct loops they replace, on every length
   /// (the tail after the last full block of eight), on ties (the first maximum wins) and on NaN
   /// (a NaN output zeroes δ; in pooling a NaN wins and then stays).
   @Test("ReLU backward and max pooling kernels against direct loops (ties, NaN, tails)")
@@ -414,6 +416,9 @@ struct ConvolutionTests {
       for pooling in [
         MaxPooling(input: FeatureMaps(channels: 3, height: 6, width: 6), size: 2),
         MaxPooling(input: FeatureMaps(channels: 2, height: 7, width: 5), size: 3, stride: 2),
+        // Float pools four channels at a time: whole groups, and groups with a tail.
+        MaxPooling(input: FeatureMaps(channels: 4, height: 6, width: 6), size: 3, stride: 1),
+        MaxPooling(input: FeatureMaps(channels: 11, height: 4, width: 6), size: 2),
       ] {
         let batch = 3
         let x = (0..<pooling.input.count * batch).map { _ in draw() }

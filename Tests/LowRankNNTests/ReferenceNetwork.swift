@@ -240,8 +240,9 @@ func checkCheckpointRoundTrip(
 /// whole batch, and batches split into parts (uneven for 3 parts), whose rates must add up to
 /// the whole batch's.
 let evaluationSettings: [EvaluationSetting] = [
-  .init(.factored, parts: 1), .init(.formed, parts: 1), .init(.cheaper, parts: 1), .init(.factored, parts: 3),
-  .init(.formed, parts: 2),
+  .init(.factored, parts: 1), .init(.formedRate, parts: 1), .init(.formed, parts: 1),
+  .init(.cheaper, parts: 1),
+  .init(.factored, parts: 3), .init(.formedRate, parts: 3), .init(.formed, parts: 2),
 ]
 
 struct EvaluationSetting: Sendable, CustomStringConvertible {

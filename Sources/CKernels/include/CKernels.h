@@ -1,5 +1,5 @@
-// Elementwise kernels that the Swift compiler does not vectorize at the package's baseline
-// (x86-64 with SSE2): square roots and divisions stay scalar there.
+// Kernels that the Swift compiler does not vectorize at the package's baseline (x86-64 with SSE2):
+// square roots and divisions stay scalar there, and selects between floats become branches.
 #ifndef DLRT_CKERNELS_H
 #define DLRT_CKERNELS_H
 
@@ -14,5 +14,14 @@
 void dlrt_adam_update_f32(
   const float *x, float *updated, float *m, float *v, const float *g, size_t n,
   float h, float beta1, float beta2, float epsilon, float correction1, float correction2);
+
+/// The maximum, channel by channel, of `count` pixels of channel-fastest maps: for each channel
+/// c < channels, the largest of `x[starts[k] + c]` for k = 0 ..< count, the first on ties, and NaN
+/// wins unless the running maximum is NaN already (candidate k replaces the running maximum when
+/// `!(x ≤ maximum) && maximum == maximum`). Writes the maximum to `y[c]` and its index into x,
+/// `starts[k] + c`, to `argmax[c]`. The same comparisons in the same order as one channel at a
+/// time, four channels at a time with SSE where the target has it.
+void dlrt_max_pool_pixel_f32(
+  const float *x, const long *starts, int count, long channels, float *y, long *argmax);
 
 #endif
