@@ -134,6 +134,19 @@ bench-compare-lenet: release release-bench torch-venv ## one run: dlrt LeNet5 (d
 	  --python $(TORCH_VENV)/bin/python --epochs $(TORCH_EPOCHS) --threads $(TORCH_THREADS) --out results/compare-lenet \
 	  --rounds $(COMPARE_ROUNDS) $(if $(COMPARE_REFERENCE),--also="$(strip $(LENET_PROTOCOL))") $(COMPARE_ARGS)
 
+# sgemm-shapes: one dlrt command (SGEMM_SHAPES_ARGS, default one LeNet5 epoch with table-lenet's
+# settings at τ = 0.1) with every sgemm call timed by shape (Benchmarks/sgemm-shapes, preloaded in
+# front of OpenBLAS); table of thread-seconds and GFLOP/s per shape in results/sgemm-shapes.md.
+SGEMM_SHAPES_ARGS ?= train --data-dir data/mnist --arch lenet5 --epochs 1 --batch 128 --optimizer sgd --lr 0.05 \
+  --tau 0.1 $(LENET_PROTOCOL) --quiet --out results/sgemm-shapes-run
+.PHONY: sgemm-shapes
+sgemm-shapes: release ## one dlrt run (SGEMM_SHAPES_ARGS; default a LeNet5 epoch) with its sgemm calls timed by shape; results/sgemm-shapes.md
+	@mkdir -p results .build/sgemm-shapes
+	$(CC) -O2 -shared -fPIC -o .build/sgemm-shapes/sgemm_shapes.so Benchmarks/sgemm-shapes/sgemm_shapes.c -ldl -lpthread
+	SGEMM_SHAPES_OUT=results/sgemm-shapes.md LD_PRELOAD=$(CURDIR)/.build/sgemm-shapes/sgemm_shapes.so \
+	  $(DLRT_RELEASE) $(SGEMM_SHAPES_ARGS)
+	@head -n 16 results/sgemm-shapes.md
+
 # ---------------------------------------------------------------------------------------------
 # Experiments: each target writes results/<target>/ (JSON + CSV per run), SVG figures into
 # Docs/figures/ and its table into Docs/Experiments.md. `make experiments` runs them all.
