@@ -238,25 +238,31 @@ func checkCheckpointRoundTrip(
 
 /// How the evaluation tests run a network: each way of evaluating its low-rank layers on the
 /// whole batch, and batches split into parts (uneven for 3 parts), whose rates must add up to
-/// the whole batch's.
+/// the whole batch's; convolutions propagate δ one sample at a time in some
+/// (``Network/patchGradientChunk`` of 1).
 let evaluationSettings: [EvaluationSetting] = [
   .init(.factored, parts: 1), .init(.formedRate, parts: 1), .init(.formed, parts: 1),
   .init(.cheaper, parts: 1),
-  .init(.factored, parts: 3), .init(.formedRate, parts: 3), .init(.formed, parts: 2),
+  .init(.factored, parts: 3, chunk: 1), .init(.formedRate, parts: 3), .init(.formed, parts: 2, chunk: 1),
 ]
 
 struct EvaluationSetting: Sendable, CustomStringConvertible {
   var evaluation: Network<Double>.LowRankEvaluation
   var parts: Int
-  init(_ evaluation: Network<Double>.LowRankEvaluation, parts: Int) {
+  var chunk: Int?
+  init(_ evaluation: Network<Double>.LowRankEvaluation, parts: Int, chunk: Int? = nil) {
     self.evaluation = evaluation
     self.parts = parts
+    self.chunk = chunk
   }
-  var description: String { "\(evaluation), \(parts) part\(parts == 1 ? "" : "s")" }
+  var description: String {
+    "\(evaluation), \(parts) part\(parts == 1 ? "" : "s")" + (chunk.map { ", patch chunk \($0)" } ?? "")
+  }
 
   /// Applies the setting to `network`.
   func apply(to network: inout Network<Double>) {
     network.lowRankEvaluation = evaluation
     network.batchParts = parts
+    if let chunk { network.patchGradientChunk = chunk }
   }
 }
