@@ -15,6 +15,13 @@ let convolutionCases: [Convolution] = [
     input: FeatureMaps(channels: 3, height: 5, width: 8), outputChannels: 2, kernelHeight: 2, kernelWidth: 3,
     stride: 2, padding: 1),
   Convolution(input: FeatureMaps(channels: 2, height: 4, width: 4), outputChannels: 5, kernel: 4, padding: 2),
+  // Long runs (channels × kernel width: 20 and 24 entries) that im2col copies at once, with
+  // padding at both ends of a row.
+  Convolution(
+    input: FeatureMaps(channels: 4, height: 7, width: 6), outputChannels: 3, kernel: 5, stride: 2, padding: 2),
+  Convolution(
+    input: FeatureMaps(channels: 6, height: 5, width: 5), outputChannels: 2, kernelHeight: 3, kernelWidth: 4,
+    padding: 1),
 ]
 
 /// Small convolutional networks that use every layer kind: dense and low-rank convolutions with
