@@ -812,7 +812,7 @@ struct Workspace<Scalar: NetworkScalar> {
   /// per pass, on first use).
   private var weightRates: [Matrix<Scalar>]
   private var weightRateFormed: [Bool]
-  /// `Wᵀ·δ` of a convolution, patchSize × columns, before col2im.
+  /// `Wᵀ·δ` of a convolution for one chunk of samples (patchSize × their columns), before col2im.
   var patchGradient = Matrix<Scalar>(rows: 0, columns: 0)
   /// `Vᵀ·X` or `Uᵀ·δ`.
   var scratch = Matrix<Scalar>(rows: 0, columns: 0)
