@@ -35,9 +35,7 @@ extension Float: NetworkScalar {
     rate g: UnsafeBufferPointer<Float>,
     step h: Float, beta1: Float, beta2: Float, epsilon: Float, correction1: Float, correction2: Float
   ) {
-    precondition(
-      x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
-      "adamUpdate: sizes differ")
+    checkAdamSizes(x, updated, m, v, g)
     guard let xp = x.baseAddress else { return }
     // Four elements at a time (`adamKernel`'s formula, bitwise): Swift keeps its division and
     // square root scalar at the SSE2 baseline.

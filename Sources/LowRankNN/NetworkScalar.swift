@@ -122,14 +122,22 @@ public protocol NetworkScalar: BLASScalar {
   return total / Double(batch)
 }
 
+/// The precondition of every Adam update: the five arrays are equally long.
+@inlinable func checkAdamSizes<T>(
+  _ x: UnsafeBufferPointer<T>, _ updated: UnsafeMutableBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>,
+  _ v: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>
+) {
+  precondition(
+    x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
+    "adamUpdate: sizes differ")
+}
+
 @inlinable func adamKernel<T: BinaryFloatingPoint>(
   _ x: UnsafeBufferPointer<T>, _ updated: UnsafeMutableBufferPointer<T>, _ m: UnsafeMutableBufferPointer<T>,
   _ v: UnsafeMutableBufferPointer<T>, _ g: UnsafeBufferPointer<T>,
   _ h: T, _ b1: T, _ b2: T, _ eps: T, _ c1: T, _ c2: T, sqrt: (T) -> T
 ) {
-  precondition(
-    x.count == updated.count && x.count == m.count && x.count == v.count && x.count == g.count,
-    "adamUpdate: sizes differ")
+  checkAdamSizes(x, updated, m, v, g)
   for i in x.indices {
     m[i] = b1 * m[i] + (1 - b1) * g[i]
     v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]

@@ -102,13 +102,21 @@ extension Matrix {
     let n = r.rows
     let info = r.withUnsafeMutableBufferPointer { Scalar.potrf(n: n, a: $0.baseAddress!, lda: n) }
     guard info == 0 else { return nil }
-    let m = rows
+    divideByUpperTriangle(of: r)
+    return r
+  }
+
+  /// `self ← self·R⁻¹` for R the upper triangle of the square `r` (columns × columns; its strict
+  /// lower triangle is not read), by a triangular solve.
+  fileprivate mutating func divideByUpperTriangle(of r: Matrix) {
+    precondition(r.rows == columns && r.columns == columns, "divideByUpperTriangle: \(shape) by \(r.shape)")
+    let (m, n, ld) = (rows, columns, leadingDimension)
+    guard m > 0, n > 0 else { return }
     r.withUnsafeBufferPointer { pr in
       withUnsafeMutableBufferPointer { pb in
-        Scalar.trsm(m: m, n: n, r: pr.baseAddress!, ldr: n, b: pb.baseAddress!, ldb: m)
+        Scalar.trsm(m: m, n: n, r: pr.baseAddress!, ldr: n, b: pb.baseAddress!, ldb: ld)
       }
     }
-    return r
   }
 }
 
@@ -138,14 +146,7 @@ public struct AugmentedBasis<Scalar: BLASScalar>: Sendable {
     let r = leadingFactor.rows
     precondition(xu0.columns == r, "leadingProduct: X·U₀ \(xu0.shape) for a leading factor \(r)×\(r)")
     var result = xu0
-    let m = result.rows
-    guard m > 0, r > 0 else { return result }
-    let ld = result.leadingDimension
-    leadingFactor.withUnsafeBufferPointer { pr in
-      result.withUnsafeMutableBufferPointer { pb in
-        Scalar.trsm(m: m, n: r, r: pr.baseAddress!, ldr: r, b: pb.baseAddress!, ldb: ld)
-      }
-    }
+    result.divideByUpperTriangle(of: leadingFactor)
     return result
   }
 }

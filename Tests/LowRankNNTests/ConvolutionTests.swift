@@ -400,9 +400,10 @@ struct ConvolutionTests {
   }
 
   /// The ReLU-backward and max-pooling kernels work eight lanes at a time or with selects instead
-  /// of branches (Float's pooling four channels at a time, in C); they must agree exactly with the direct loops they replace, on every length
-  /// (the tail after the last full block of eight), on ties (the first maximum wins) and on NaN
-  /// (a NaN output zeroes δ; in pooling a NaN wins and then stays).
+  /// of branches (Float's pooling four channels at a time, in C); they must agree exactly with
+  /// the direct loops they replace, on every length (the tail after the last full block of
+  /// eight), on ties (the first maximum wins) and on NaN (a NaN output zeroes δ; in pooling a
+  /// NaN wins and then stays).
   @Test("ReLU backward and max pooling kernels against direct loops (ties, NaN, tails)")
   func elementwiseKernels() {
     func check<T: NetworkScalar>(_: T.Type) {
