@@ -31,9 +31,39 @@ extension IDXImageDataset {
   public func ensureAvailable(
     in directory: URL, download: Bool, timeout: Double = 15, log: (String) -> Void = { _ in }
   ) throws(DatasetError) -> URL {
+    try verifiedFiles(in: directory, download: download, timeout: timeout, log: log).directory
+  }
+
+  /// Both splits, from the files ``ensureAvailable(in:download:timeout:log:)`` makes sure of: each
+  /// file is read, verified and parsed once.
+  ///
+  /// - Returns: `featureCount × count` images in `[0, 1]` and their labels, per split.
+  /// - Throws: ``DatasetError``, as ``ensureAvailable(in:download:timeout:log:)`` and
+  ///   ``load(from:split:verifyChecksums:)`` do.
+  public func loadAvailable(
+    in directory: URL, download: Bool, timeout: Double = 15, log: (String) -> Void = { _ in }
+  ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+    let found = try verifiedFiles(in: directory, download: download, timeout: timeout, log: log)
+    func split(_ split: DatasetSplit) throws(DatasetError) -> LabeledImages {
+      guard let images = found.files[Self.canonicalFileName(split, .images)],
+        let labels = found.files[Self.canonicalFileName(split, .labels)]
+      else { preconditionFailure("verifiedFiles returned without all four files") }
+      return try LabeledImages(
+        images: images.content, labels: labels.content, classCount: classCount,
+        imageShape: imageShape, imagesSource: images.path, labelsSource: labels.path)
+    }
+    return (try split(.train), try split(.test))
+  }
+
+  /// The work of ``ensureAvailable(in:download:timeout:log:)``, keeping what it parsed: the
+  /// directory and every file's path and content, keyed by ``canonicalFileName(_:_:)``.
+  private func verifiedFiles(
+    in directory: URL, download: Bool, timeout: Double, log: (String) -> Void
+  ) throws(DatasetError) -> (directory: URL, files: [String: (path: String, content: IDXFile)]) {
     var failures: [String] = []
     for candidate in searchDirectories(for: directory) {
       var complete = true
+      var files: [String: (path: String, content: IDXFile)] = [:]
       for split in DatasetSplit.allCases {
         for kind in IDXFileKind.allCases {
           guard let file = Self.existingFile(in: candidate, split, kind) else {
@@ -41,7 +71,9 @@ extension IDXImageDataset {
             continue
           }
           do {
-            _ = try readVerified(file, split, kind, verify: true)
+            files[Self.canonicalFileName(split, kind)] = (
+              file.path, try readVerified(file, split, kind, verify: true)
+            )
           } catch {
             guard download else { throw error }
             log("\(name): \(error)")
@@ -52,7 +84,7 @@ extension IDXImageDataset {
       }
       if complete {
         log("\(name): using verified files in \(candidate.path)")
-        return candidate
+        return (candidate, files)
       }
     }
     guard download else {
@@ -70,11 +102,13 @@ extension IDXImageDataset {
       throw .unwritableFile(path: directory.path, reason: "cannot create the directory: \(error)")
     }
     var deadMirrors: Set<URL> = []
+    var files: [String: (path: String, content: IDXFile)] = [:]
     for split in DatasetSplit.allCases {
       for kind in IDXFileKind.allCases {
         if let file = Self.existingFile(in: directory, split, kind),
-          (try? readVerified(file, split, kind, verify: true)) != nil
+          let content = try? readVerified(file, split, kind, verify: true)
         {
+          files[Self.canonicalFileName(split, kind)] = (file.path, content)
           continue
         }
         var stored = false
@@ -92,12 +126,13 @@ extension IDXImageDataset {
             continue
           }
           let content: [UInt8]
+          let parsed: IDXFile
           do {
             content =
               Gzip.isCompressed(compressed)
               ? try Gzip.decompress(compressed, source: url.absoluteString) : compressed
             try checkDigest(of: content, path: url.absoluteString, split, kind)
-            _ = try IDXFile(parsing: content, source: url.absoluteString)
+            parsed = try IDXFile(parsing: content, source: url.absoluteString)
           } catch {
             log("\(name): \(error)")
             failures.append("\(url.absoluteString): bad content")
@@ -105,6 +140,7 @@ extension IDXImageDataset {
           }
           let target = directory.appendingPathComponent(Self.canonicalFileName(split, kind))
           try FileAccess.writeAtomically(content, to: target)
+          files[Self.canonicalFileName(split, kind)] = (target.path, parsed)
           log("\(name): verified and stored \(target.path)")
           stored = true
           break
@@ -114,7 +150,7 @@ extension IDXImageDataset {
         }
       }
     }
-    return directory
+    return (directory, files)
   }
 
   /// The body of a successful (HTTP 200) GET of `url`, or why there is none (network error,

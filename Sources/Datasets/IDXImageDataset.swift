@@ -189,6 +189,15 @@ public enum MNIST {
   ) throws(DatasetError) -> URL {
     try dataset.ensureAvailable(in: directory, download: download, timeout: timeout, log: log)
   }
+
+  /// Both splits, each file read, verified and parsed once (downloading missing files if allowed).
+  ///
+  /// See ``IDXImageDataset/loadAvailable(in:download:timeout:log:)``.
+  public static func loadAvailable(
+    in directory: URL, download: Bool, timeout: Double = 15, log: (String) -> Void = { _ in }
+  ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+    try dataset.loadAvailable(in: directory, download: download, timeout: timeout, log: log)
+  }
 }
 
 /// Fashion-MNIST (Xiao, Rasul & Vollgraf 2017): Zalando article images in MNIST's format,

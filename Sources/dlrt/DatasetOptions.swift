@@ -31,13 +31,7 @@ struct DatasetOptions: ParsableArguments {
   func load(log: (String) -> Void) throws -> (train: LabeledImages, test: LabeledImages) {
     switch dataset {
     case .mnist:
-      // ensureAvailable has just checked the SHA-256 of all four files; hashing them again costs
-      // about half a second.
-      let dir = try MNIST.ensureAvailable(in: directory, download: download, log: log)
-      return (
-        try MNIST.load(from: dir, split: .train, verifyChecksums: false),
-        try MNIST.load(from: dir, split: .test, verifyChecksums: false)
-      )
+      return try MNIST.loadAvailable(in: directory, download: download, log: log)
     case .fashionMNIST:
       return (
         try FashionMNIST.load(from: directory, split: .train),

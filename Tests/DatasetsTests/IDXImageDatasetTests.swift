@@ -139,6 +139,29 @@ import Testing
     }
   }
 
+  /// One read of each file gives what two separate verified loads give; a bad checksum still stops
+  /// it.
+  @Test func loadAvailableEqualsSeparateLoads() throws {
+    try withTemporaryDirectory { directory in
+      try writeSampleDataset(in: directory, compressed: true)
+      let dataset = tinyDataset(checksums: sampleDigests())
+      let both = try dataset.loadAvailable(in: directory, download: false)
+      #expect(both.train == (try dataset.load(from: directory, split: .train)))
+      #expect(both.test == (try dataset.load(from: directory, split: .test)))
+      #expect(both.train.count != both.test.count)  // the splits are not swapped
+      var digests = sampleDigests()
+      digests["t10k-images.idx3-ubyte"] = String(repeating: "0", count: 64)
+      guard
+        case .checksumMismatch = thrownError({
+          _ = try tinyDataset(checksums: digests).loadAvailable(in: directory, download: false)
+        })
+      else {
+        Issue.record("expected checksumMismatch")
+        return
+      }
+    }
+  }
+
   @Test func ensureAvailableOfflineExplainsHowToProvideFiles() throws {
     try withTemporaryDirectory { directory in
       let error = thrownError { try MNIST.ensureAvailable(in: directory, download: false) }
