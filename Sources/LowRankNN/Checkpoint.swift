@@ -73,15 +73,20 @@ public struct Checkpoint: Codable, Sendable {
     self.testAccuracy = testAccuracy
   }
 
-  /// Writes the checkpoint atomically (temporary file, then rename): an interrupted save leaves
-  /// the previous file intact.
-  public func write(to url: URL) throws {
+  /// Writes the checkpoint atomically (temporary file, then rename), creating its directory: an
+  /// interrupted or failed save leaves the previous file intact.
+  /// - Throws: ``TrainingError/unwritableCheckpoint(path:reason:)``.
+  public func write(to url: URL) throws(TrainingError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let data = try encoder.encode(self)
-    try FileManager.default.createDirectory(
-      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try data.write(to: url, options: .atomic)
+    do {
+      let data = try encoder.encode(self)
+      try FileManager.default.createDirectory(
+        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw .unwritableCheckpoint(path: url.path, reason: error.localizedDescription)
+    }
   }
 
   /// Reads and checks a checkpoint.

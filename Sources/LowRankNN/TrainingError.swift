@@ -10,6 +10,8 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
   case invalidConfiguration(String)
   /// A checkpoint file cannot be used.
   case unreadableCheckpoint(path: String, reason: String)
+  /// A checkpoint cannot be written (directory not creatable, no permission, disk full, …).
+  case unwritableCheckpoint(path: String, reason: String)
 
   /// A readable message.
   public var description: String {
@@ -20,6 +22,7 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case .invalidConfiguration(let message): "invalid configuration: \(message)"
     case .unreadableCheckpoint(let path, let reason):
       "cannot use checkpoint \(path): \(reason); train again with --save to write a new one"
+    case .unwritableCheckpoint(let path, let reason): "cannot write checkpoint \(path): \(reason)"
     }
   }
 }

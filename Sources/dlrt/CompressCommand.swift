@@ -109,6 +109,7 @@ struct Compress: ParsableCommand {
   }
 
   func run() throws {
+    try ResultFiles.checkWritable([out.map { $0 + ".json" }, save].compactMap { $0 })
     let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: model))
     let (originalNetwork, originalState) = try checkpoint.restore()
     var (train, test) = try data.load(log: { print($0) })

@@ -56,11 +56,34 @@ enum ResultFiles {
   }
 
   /// Writes `data` to `path` through a temporary file and a rename, creating directories.
+  /// - Throws: ``CLIError`` naming the file.
   static func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
-    try FileManager.default.createDirectory(
-      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try data.write(to: url, options: .atomic)
+    do {
+      try FileManager.default.createDirectory(
+        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw CLIError(description: "cannot write \(path): \(error.localizedDescription)")
+    }
+  }
+
+  /// Checks, before any work, that files can later be written at each of `paths`: creates their
+  /// directories, then writes and removes a probe file beside each, so a mistyped `--out` or
+  /// `--save` fails at once rather than after the first epoch.
+  /// - Throws: ``CLIError`` naming the path.
+  static func checkWritable(_ paths: [String]) throws {
+    let files = FileManager.default
+    for path in paths {
+      var isDirectory: ObjCBool = false
+      if files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw CLIError(description: "cannot write \(path): it is a directory")
+      }
+      let probe = URL(fileURLWithPath: path).deletingLastPathComponent()
+        .appendingPathComponent(".dlrt-write-probe-\(UUID().uuidString)").path
+      try writeAtomically(Data(), to: probe)
+      try? files.removeItem(atPath: probe)
+    }
   }
 }
 

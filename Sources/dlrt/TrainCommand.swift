@@ -167,6 +167,7 @@ struct Train: ParsableCommand {
 
   func run() throws {
     let configuration = try makeConfiguration()
+    try ResultFiles.checkWritable([out.map { $0 + ".json" }, save].compactMap { $0 })
     parallelism.apply(for: configuration)
     let log: (String) -> Void = { print($0) }
     var (train, test) = try data.load(log: log)

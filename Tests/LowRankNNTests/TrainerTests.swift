@@ -166,8 +166,9 @@ func synthetic(features: Int, classes: Int, count: Int, seed: UInt64, noiseSeed:
     let data = synthetic(features: 64, classes: 4, count: 128, seed: 12)
     var trainer = try Trainer<Float>(configuration: configuration(.adaptive))
     for _ in 0..<3 { _ = try trainer.step(features: data.x, labels: data.labels) }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).dlrt")
-    defer { try? FileManager.default.removeItem(at: url) }
+    let dir = try temporaryDirectory("ckpt")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("model.dlrt")
     let accuracy = trainer.accuracy(features: data.x, labels: data.labels)
     try Checkpoint(
       configuration: trainer.configuration, state: trainer.state, epochs: 1, testAccuracy: accuracy

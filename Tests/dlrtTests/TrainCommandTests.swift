@@ -66,6 +66,41 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     }
   }
 
+  /// An `--out` or `--save` that cannot be written stops `train` and `compress` before any work,
+  /// with an error naming the path, and leaves the other output unwritten.
+  @Test func unwritableOutputFailsBeforeTraining() throws {
+    let dir = try temporaryDirectory("dlrt-train")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try writeSyntheticDataset(to: dir, train: 100, test: 20)
+    let blocker = dir.appendingPathComponent("plain-file")
+    try Data("x".utf8).write(to: blocker)
+    let model = dir.appendingPathComponent("run.dlrt").path
+    let out = dir.appendingPathComponent("run").path
+    let bad: [(arguments: [String], message: String)] = [
+      (["--out", blocker.appendingPathComponent("run").path, "--save", model], blocker.path),  // parent is a file
+      (["--out", out, "--save", dir.path], "\(dir.path): it is a directory"),
+    ]
+    for (extra, message) in bad {
+      let error = #expect(throws: CLIError.self) {
+        var c = try DLRT.parseAsRoot(arguments(dir, ["--epochs", "1"] + extra))
+        try c.run()
+      }
+      #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+      for written in [model, out + ".json"] { #expect(!FileManager.default.fileExists(atPath: written)) }
+    }
+    let error = #expect(throws: CLIError.self) {
+      var c = try DLRT.parseAsRoot([
+        "compress", "--model", model, "--tau", "0.1", "--save", blocker.appendingPathComponent("m.dlrt").path,
+      ])
+      try c.run()
+    }
+    #expect(error?.description.contains(blocker.path) == true)  // before reading the missing model
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+      $0.hasPrefix(".dlrt")
+    }
+    #expect(leftovers.isEmpty)
+  }
+
   /// `--skip-complete` leaves a finished run's file alone (not even rewritten), and trains when
   /// the file holds fewer epochs or another configuration.
   @Test func skipCompleteResumesOnlyUnfinishedRuns() throws {
