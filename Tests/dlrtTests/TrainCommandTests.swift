@@ -77,7 +77,8 @@ func writeSyntheticDataset(to dir: URL, train: Int = 600, test: Int = 200) throw
     let model = dir.appendingPathComponent("run.dlrt").path
     let out = dir.appendingPathComponent("run").path
     let bad: [(arguments: [String], message: String)] = [
-      (["--out", blocker.appendingPathComponent("run").path, "--save", model], blocker.path),  // parent is a file
+      // The results' directory would be inside a plain file.
+      (["--out", blocker.appendingPathComponent("run").path, "--save", model], blocker.path),
       (["--out", out, "--save", dir.path], "\(dir.path): it is a directory"),
     ]
     for (extra, message) in bad {
