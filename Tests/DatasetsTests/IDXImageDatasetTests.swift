@@ -26,6 +26,22 @@ import Testing
     return digests
   }
 
+  /// The four sample files as a mirror serves them (gzip), keyed by request path; the file named
+  /// `corrupting` has one bit of its last byte flipped before compression.
+  func mirrorFiles(corrupting: String? = nil) -> [String: [UInt8]] {
+    var served: [String: [UInt8]] = [:]
+    for split in DatasetSplit.allCases {
+      let files = sampleFiles(count: split == .train ? 12 : 5)
+      for (kind, file) in [(IDXFileKind.images, files.images), (.labels, files.labels)] {
+        let name = IDXImageDataset.mirrorFileName(split, kind)
+        var content = file.encoded()
+        if name == corrupting { content[content.count - 1] ^= 1 }
+        served["/" + name] = Gzip.compress(content)
+      }
+    }
+    return served
+  }
+
   @Test func fileNames() {
     #expect(IDXImageDataset.canonicalFileName(.train, .images) == "train-images.idx3-ubyte")
     #expect(IDXImageDataset.mirrorFileName(.test, .labels) == "t10k-labels-idx1-ubyte.gz")
@@ -188,6 +204,53 @@ import Testing
         Issue.record("expected checksumMismatch")
         return
       }
+    }
+  }
+
+  /// With downloading on, each missing file comes from the first mirror that answers: a dead
+  /// mirror is skipped, a file already present and verified is not asked for, and every download
+  /// is verified, stored raw under its canonical name and loaded as it was downloaded.
+  @Test func downloadFetchesVerifiesAndStoresMissingFiles() throws {
+    let server = try LocalHTTPServer(files: mirrorFiles())
+    defer { server.stop() }
+    try withTemporaryDirectory { directory in
+      try sampleFiles(count: 12).images.write(to: directory.appendingPathComponent("train-images.idx3-ubyte"))
+      let dead = URL(string: "http://127.0.0.1:9/")!
+      let dataset = tinyDataset(checksums: sampleDigests(), mirrors: [dead, server.baseURL])
+      var lines: [String] = []
+      let both = try dataset.loadAvailable(in: directory, download: true, timeout: 5) { lines.append($0) }
+      #expect(
+        Set(server.requests)
+          == ["/train-labels-idx1-ubyte.gz", "/t10k-images-idx3-ubyte.gz", "/t10k-labels-idx1-ubyte.gz"])
+      #expect(lines.filter { $0.contains("verified and stored") }.count == 3)
+      for (name, digest) in sampleDigests() {
+        let stored = try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
+        #expect(SHA256.hexDigest(of: stored) == digest, "\(name)")
+      }
+      #expect(both.train == (try dataset.load(from: directory, split: .train)))
+      #expect(both.test == (try dataset.load(from: directory, split: .test)))
+      #expect(both.train.count == 12 && both.test.count == 5)
+    }
+  }
+
+  /// A downloaded file that fails its checksum is not stored; with no other mirror the call ends
+  /// in `unavailable`, naming the file.
+  @Test func downloadRejectsAFileWithTheWrongDigest() throws {
+    let server = try LocalHTTPServer(files: mirrorFiles(corrupting: "t10k-labels-idx1-ubyte.gz"))
+    defer { server.stop() }
+    try withTemporaryDirectory { directory in
+      let error = thrownError {
+        _ = try tinyDataset(checksums: sampleDigests(), mirrors: [server.baseURL]).loadAvailable(
+          in: directory, download: true, timeout: 5)
+      }
+      guard case .unavailable(_, _, let failures) = error else {
+        Issue.record("got \(String(describing: error))")
+        return
+      }
+      #expect(failures.contains { $0.contains("t10k-labels-idx1-ubyte.gz") }, "\(failures)")
+      #expect(
+        !FileManager.default.fileExists(
+          atPath: directory.appendingPathComponent("t10k-labels.idx1-ubyte").path))
     }
   }
 
