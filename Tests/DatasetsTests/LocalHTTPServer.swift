@@ -68,6 +68,9 @@ final class LocalHTTPServer: Sendable {
   }
 
   private func answer(_ client: Int32) {
+    // A client that sends nothing cannot hold the thread (and `stop`) for more than 5 s.
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var request: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
     let end: [UInt8] = Array("\r\n\r\n".utf8)
