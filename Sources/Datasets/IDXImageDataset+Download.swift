@@ -55,15 +55,20 @@ extension IDXImageDataset {
     return (try split(.train), try split(.test))
   }
 
+  /// Verified, parsed files with the paths they came from, keyed by ``canonicalFileName(_:_:)``.
+  private typealias VerifiedFiles = [String: (path: String, content: IDXFile)]
+
   /// The work of ``ensureAvailable(in:download:timeout:log:)``, keeping what it parsed: the
   /// directory and every file's path and content, keyed by ``canonicalFileName(_:_:)``.
   private func verifiedFiles(
     in directory: URL, download: Bool, timeout: Double, log: (String) -> Void
-  ) throws(DatasetError) -> (directory: URL, files: [String: (path: String, content: IDXFile)]) {
+  ) throws(DatasetError) -> (directory: URL, files: VerifiedFiles) {
     var failures: [String] = []
+    // The verified files of `directory` itself (the first searched), kept for the download below.
+    var verifiedInDirectory: VerifiedFiles = [:]
     for candidate in searchDirectories(for: directory) {
       var complete = true
-      var files: [String: (path: String, content: IDXFile)] = [:]
+      var files: VerifiedFiles = [:]
       for split in DatasetSplit.allCases {
         for kind in IDXFileKind.allCases {
           guard let file = Self.existingFile(in: candidate, split, kind) else {
@@ -82,6 +87,7 @@ extension IDXImageDataset {
           }
         }
       }
+      if candidate.standardizedFileURL == directory.standardizedFileURL { verifiedInDirectory = files }
       if complete {
         log("\(name): using verified files in \(candidate.path)")
         return (candidate, files)
@@ -102,13 +108,12 @@ extension IDXImageDataset {
       throw .unwritableFile(path: directory.path, reason: "cannot create the directory: \(error)")
     }
     var deadMirrors: Set<URL> = []
-    var files: [String: (path: String, content: IDXFile)] = [:]
+    var files: VerifiedFiles = [:]
     for split in DatasetSplit.allCases {
       for kind in IDXFileKind.allCases {
-        if let file = Self.existingFile(in: directory, split, kind),
-          let content = try? readVerified(file, split, kind, verify: true)
-        {
-          files[Self.canonicalFileName(split, kind)] = (file.path, content)
+        // Present and verified above: not read again.
+        if let verified = verifiedInDirectory[Self.canonicalFileName(split, kind)] {
+          files[Self.canonicalFileName(split, kind)] = verified
           continue
         }
         var stored = false
