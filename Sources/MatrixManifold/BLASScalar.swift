@@ -83,6 +83,11 @@ where RawSignificand: FixedWidthInteger {
   /// (LAPACK `?potrf`, uplo U). Returns LAPACK's info: > 0 when A is not positive definite.
   static func potrf(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int
 
+  /// The upper triangle of `C ← Aᵀ·A` for a k×n A: n×n, including the diagonal (BLAS `?syrk`:
+  /// upper, transposed, α = 1, β = 0); the strict lower triangle of C is not written. Half the
+  /// arithmetic of the GEMM that forms all of C.
+  static func syrk(n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, c: UnsafeMutablePointer<Self>, ldc: Int)
+
   /// `B ← B·R⁻¹` for an m×n B and the upper triangle of an n×n R (BLAS `?trsm`: side right,
   /// upper, not transposed, non-unit diagonal).
   static func trsm(

@@ -38,8 +38,9 @@ public enum BLASKernels {
 /// counted since the process started, from every thread.
 ///
 /// A product of an m×k and a k×n operand counts `2·m·n·k` floating-point operations, the usual
-/// count of GEMM (a GEMV is the case n = 1); the scaling by α and the accumulation with β are not
-/// counted, nor are factorisations (QR, SVD) and elementwise passes. The difference of two
+/// count of GEMM (a GEMV is the case n = 1), and a Gram matrix `AᵀA` of a k×n A formed by its
+/// upper triangle (the bases' augmentations, ``Matrix/augmentedBasis(with:)``) `n·(n + 1)·k`; the
+/// scaling by α and the accumulation with β are not counted, nor are factorisations (QR, SVD) and elementwise passes. The difference of two
 /// readings is the product work done between them, so dividing it by the time between them gives
 /// the rate the products ran at, comparable with the GEMM rate of the machine.
 ///
@@ -79,7 +80,16 @@ public enum ProductWork {
 
   /// Adds one product of an m×k and a k×n operand.
   static func record(m: Int, n: Int, k: Int) {
-    let operations = 2 &* m &* n &* k
+    add(2 &* m &* n &* k)
+  }
+
+  /// Adds one Gram matrix `AᵀA` of a k×n A formed by its upper triangle (``BLASScalar/syrk``):
+  /// `n·(n + 1)·k`, the multiplications and additions of the entries it computes.
+  static func recordGram(n: Int, k: Int) {
+    add(n &* (n &+ 1) &* k)
+  }
+
+  private static func add(_ operations: Int) {
     counter.wrappingAdd(operations, ordering: .relaxed)
     // Outside any scope: one thread-specific read (an index into the thread's own table).
     if let count = pthread_getspecific(scopeKey) {

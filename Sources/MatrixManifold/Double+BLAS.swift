@@ -89,6 +89,13 @@ extension Double: BLASScalar {
     Int(LAPACKE_dpotrf(columnMajor, upper, Int32(n), a, Int32(lda)))
   }
 
+  public static func syrk(
+    n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dsyrk(
+      CblasColMajor, CblasUpper, CblasTrans, blasint(n), blasint(k), 1, a, blasint(lda), 0, c, blasint(ldc))
+  }
+
   public static func trsm(
     m: Int, n: Int, r: UnsafePointer<Double>, ldr: Int, b: UnsafeMutablePointer<Double>, ldb: Int
   ) {

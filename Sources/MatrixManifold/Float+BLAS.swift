@@ -89,6 +89,13 @@ extension Float: BLASScalar {
     Int(LAPACKE_spotrf(columnMajor, upper, Int32(n), a, Int32(lda)))
   }
 
+  public static func syrk(
+    n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_ssyrk(
+      CblasColMajor, CblasUpper, CblasTrans, blasint(n), blasint(k), 1, a, blasint(lda), 0, c, blasint(ldc))
+  }
+
   public static func trsm(
     m: Int, n: Int, r: UnsafePointer<Float>, ldr: Int, b: UnsafeMutablePointer<Float>, ldb: Int
   ) {

@@ -50,7 +50,7 @@ extension Matrix {
   private func gramSchmidtAugmentation(_ extra: Matrix) throws(MatrixError) -> AugmentedBasis<Scalar>? {
     let (r, k) = (columns, extra.columns)
     var u = self
-    guard let factored = u.orthonormalizeByCholesky(gram: transposedTimes(self)) else { return nil }
+    guard let factored = u.orthonormalizeByCholesky(gram: gramUpper()) else { return nil }
     var p = extra
     var c = Matrix(rows: r, columns: k)
     for _ in 0..<2 {
@@ -58,8 +58,8 @@ extension Matrix {
       p.formProduct(u, c, alpha: -1, beta: 1)
     }
     var q = p
-    if q.orthonormalizeByCholesky(gram: p.transposedTimes(p), nearIdentity: false) == nil
-      || q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) == nil
+    if q.orthonormalizeByCholesky(gram: p.gramUpper(), nearIdentity: false) == nil
+      || q.orthonormalizeByCholesky(gram: q.gramUpper()) == nil
     {
       q = try p.orthonormalized()
     }
@@ -70,12 +70,12 @@ extension Matrix {
     if size > Scalar(r * k).squareRoot() * Scalar.ulpOfOne {
       guard size <= 0.5 else { return nil }
       q.formProduct(u, c, alpha: -1, beta: 1)
-      guard q.orthonormalizeByCholesky(gram: q.transposedTimes(q)) != nil else { return nil }
+      guard q.orthonormalizeByCholesky(gram: q.gramUpper()) != nil else { return nil }
     }
     var basis = Matrix(rows: rows, columns: r + k)
     basis.assign(u)
     basis.assign(q, column: r)
-    // R is the upper triangle of the factored Gram matrix (potrf leaves the lower one in place).
+    // R is the upper triangle of the factored Gram matrix.
     var leadingFactor = Matrix(rows: r, columns: r)
     factored.withUnsafeBufferPointer { a in
       leadingFactor.withUnsafeMutableBufferPointer { b in
@@ -85,21 +85,42 @@ extension Matrix {
     return AugmentedBasis(basis: basis, leadingFactor: leadingFactor)
   }
 
-  /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the Gram matrix `selfᵀ·self`;
-  /// returns the factored Gram matrix, R in its upper triangle (the strict lower triangle still
-  /// holds the Gram matrix's entries).
+  /// The upper triangle of the Gram matrix `selfᵀ·self` (columns × columns), by `?syrk` at half
+  /// the arithmetic of a GEMM; the strict lower triangle is zero.
+  func gramUpper() -> Matrix {
+    var g = Matrix(rows: columns, columns: columns)
+    guard rows > 0, columns > 0 else { return g }
+    let (n, k, lda) = (columns, rows, leadingDimension)
+    withUnsafeBufferPointer { a in
+      g.withUnsafeMutableBufferPointer { c in
+        Scalar.syrk(n: n, k: k, a: a.baseAddress!, lda: lda, c: c.baseAddress!, ldc: n)
+      }
+    }
+    ProductWork.recordGram(n: n, k: k)
+    return g
+  }
+
+  /// One Cholesky QR pass: `self ← self·R⁻¹` with `RᵀR = gram`, the upper triangle of the Gram
+  /// matrix `selfᵀ·self` (``gramUpper()``; the strict lower triangle is not read); returns the
+  /// factored Gram matrix, R in its upper triangle.
   ///
   /// Orthonormal to working accuracy only when `self` is well conditioned (the error grows like
   /// ε·κ²). Returns nil, leaving `self` unchanged, when the factorisation breaks down or, with
   /// `nearIdentity`, when `‖gram − I‖_F > 1/2` (then κ may exceed √3).
   private mutating func orthonormalizeByCholesky(gram: Matrix, nearIdentity: Bool = true) -> Matrix? {
     var r = gram
+    let n = r.rows
     if nearIdentity {
-      for i in 0..<r.rows { r[i, i] -= 1 }
-      guard r.frobeniusNorm <= 0.5 else { return nil }
+      // ‖gram − I‖_F from the upper triangle, whose entries above the diagonal stand for two:
+      // with E the upper triangle of gram − I, ‖gram − I‖²_F = 2‖E‖²_F − Σ E_ii². The entrywise
+      // work goes through the BLAS norm (generic code would not be specialised here).
+      for i in 0..<n { r[i, i] -= 1 }
+      let upper = r.frobeniusNorm
+      var diagonal: Scalar = 0
+      for i in 0..<n { diagonal += r[i, i] * r[i, i] }
+      guard 2 * upper * upper - diagonal <= 0.25 else { return nil }
       r = gram
     }
-    let n = r.rows
     let info = r.withUnsafeMutableBufferPointer { Scalar.potrf(n: n, a: $0.baseAddress!, lda: n) }
     guard info == 0 else { return nil }
     divideByUpperTriangle(of: r)

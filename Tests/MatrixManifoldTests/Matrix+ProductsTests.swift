@@ -1,5 +1,5 @@
 import Dispatch
-import MatrixManifold
+@testable import MatrixManifold
 import TestSupport
 import Synchronization
 import Testing
@@ -178,5 +178,31 @@ import Testing
     #expect(ProductWork.operations - before >= 4 * expected)
     // concurrentPerform may run iterations on the calling thread; their products count there.
     #expect(caller % expected == 0 && caller <= 4 * expected)
+  }
+
+  /// The Gram matrix of the augmentations (`gramUpper`, by `?syrk`): its upper triangle is AᵀA
+  /// summed naively in Double (to n rounding errors of the entries' size, the bound of a dot
+  /// product of length k), its strict lower triangle zero, and it counts n·(n + 1)·k, the entries
+  /// of the triangle times k multiply-adds each.
+  @Test func gramMatrixIsTheUpperTriangleOfATransposedTimesA() {
+    var g = testGenerator(11)
+    for (k, n) in [(37, 5), (9, 9), (3, 8), (1, 1)] {
+      let a = Matrix<Float>.gaussian(rows: k, columns: n, using: &g)
+      let (gram, operations) = ProductWork.counting { a.gramUpper() }
+      #expect(operations == n * (n + 1) * k)
+      for j in 0..<n {
+        for i in 0..<n {
+          let naive = (0..<k).reduce(0.0) { $0 + Double(a[$1, i]) * Double(a[$1, j]) }
+          let scale = (0..<k).reduce(0.0) { $0 + abs(Double(a[$1, i]) * Double(a[$1, j])) }
+          if i <= j {
+            #expect(
+              abs(Double(gram[i, j]) - naive) <= Double(k) * Double(Float.ulpOfOne) * scale,
+              "\(k)×\(n) [\(i), \(j)]")
+          } else {
+            #expect(gram[i, j] == 0, "\(k)×\(n) [\(i), \(j)] below the diagonal")
+          }
+        }
+      }
+    }
   }
 }
