@@ -8,14 +8,19 @@ import MatrixManifold
 ///
 /// Next to each wrapper runs the same LAPACKE routines called directly on a copy of the same
 /// matrix (`sgeqrf` + `sorgqr`, `sgesdd`), so the table shows what the wrapper adds on top.
+/// `augmentedBasis` is the rank-adaptive step's basis of the same shape: an orthonormal m×r U₀
+/// augmented by an m×r K that lies mostly in its span, as a K-step's `K₁ = K₀ + h·F·V₀` does,
+/// here `K = U₀·X + 10⁻³·G` with X and G Gaussian (`U₀.augmentedBasis(with: K)`, Gram–Schmidt and
+/// Cholesky QR), beside `qr`, the Householder QR that would give such a basis from `[U₀, K]`.
 /// The last column times `isFinite`, the input check every wrapper runs before LAPACK.
-/// The six operations are timed in interleaved rounds, like the `gemm` section, so that noise
+/// The seven operations are timed in interleaved rounds, like the `gemm` section, so that noise
 /// from the rest of the machine does not favour one of them.
 struct FactorizationsSection: BenchmarkSection {
   /// The command-line name.
   let name = "factorizations"
   /// The `--help` line.
-  let summary = "ms of orthonormalized(), qr(), svd() vs direct LAPACKE, Float, 784×2r, 500×2r, 2r×2r"
+  let summary =
+    "ms of orthonormalized(), qr(), augmentedBasis(with:), svd() vs direct LAPACKE, Float, 784×2r, 500×2r, 2r×2r"
 
   /// Measures every shape, printing the table as rows complete.
   func run(_ context: BenchmarkContext) -> SectionReport {
@@ -30,6 +35,8 @@ struct FactorizationsSection: BenchmarkSection {
         Column("qr", key: "qr_ms", width: 7), Column("", key: "qr_min_ms", printed: false),
         Column("LAPACKE geqrf+orgqr", key: "lapacke_qr_ms"),
         Column("", key: "lapacke_qr_min_ms", printed: false),
+        Column("augmentedBasis", key: "augmented_basis_ms"),
+        Column("", key: "augmented_basis_min_ms", printed: false),
         Column("svd", key: "svd_ms", width: 7), Column("", key: "svd_min_ms", printed: false),
         Column("LAPACKE gesdd", key: "lapacke_svd_ms"),
         Column("", key: "lapacke_svd_min_ms", printed: false),
@@ -41,11 +48,16 @@ struct FactorizationsSection: BenchmarkSection {
         let (m, n) = (rows(r), 2 * r)
         var generator = SplitMix64(seed: context.seed &+ UInt64(m * 100_003 + n))
         let a = Matrix<Float>.gaussian(rows: m, columns: n, using: &generator)
+        let u0 = Matrix<Float>.randomOrthonormal(rows: m, columns: r, using: &generator)
+        let k =
+          u0 * Matrix<Float>.gaussian(rows: r, columns: r, using: &generator)
+          + Matrix<Float>.gaussian(rows: m, columns: r, standardDeviation: 1e-3, using: &generator)
         // A Gaussian matrix is finite and LAPACK does not fail on it: `try?` keeps error
         // handling out of the timed closures, and each result is checked once before timing.
         let operations: [() -> Any?] = [
           { try? a.orthonormalized() }, { try? a.qr() }, { directQR(a) },
-          { try? a.svd() }, { directSVD(a) }, { a.isFinite ? true : nil },
+          { try? u0.augmentedBasis(with: k) }, { try? a.svd() }, { directSVD(a) },
+          { a.isFinite ? true : nil },
         ]
         guard operations.allSatisfy({ $0() != nil }) else {
           print("factorizations: LAPACK failed on the \(m)×\(n) Gaussian matrix; row skipped")
