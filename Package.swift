@@ -52,7 +52,8 @@ let package = Package(
     ),
 
     .target(name: "TestSupport", dependencies: ["MatrixManifold"], path: "Tests/TestSupport"),
-    .testTarget(name: "MatrixManifoldTests", dependencies: ["MatrixManifold", "TestSupport"]),
+    .testTarget(
+      name: "MatrixManifoldTests", dependencies: ["MatrixManifold", "TestSupport"], resources: [.copy("Resources")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
     .testTarget(name: "LowRankIntegratorsTests", dependencies: ["LowRankIntegrators", "TestSupport"]),
     .testTarget(

@@ -16,6 +16,9 @@ extension Matrix {
   ///
   /// Uses LAPACK's divide-and-conquer `?gesdd`; if it reports non-convergence, falls back to
   /// the QR-iteration `?gesvd` (which LAPACK documents as the more robust of the two).
+  /// On some nearly diagonal inputs LAPACK's divide and conquer prints ` ** On entry to SLASCL
+  /// parameter number 4 had an illegal value` (an internal rescaling of an all-zero vector in
+  /// `?lasd3`) and still returns a correct factorisation (Training.md, "A run").
   /// - Throws: ``MatrixError/nonFinite(operation:)`` for NaN/Inf input,
   ///   ``MatrixError/lapackFailure(routine:info:)`` when both routines fail.
   /// - Complexity: `O(m n min(m, n))`.

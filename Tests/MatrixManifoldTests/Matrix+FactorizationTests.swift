@@ -1,3 +1,4 @@
+import Foundation
 import MatrixManifold
 import TestSupport
 import Testing
@@ -31,8 +32,8 @@ import Testing
     try checkQR(Double.self)
   }
 
-  func checkSVD<T: BLASScalar>(_: T.Type) throws {
-    for a in inputs(T.self) {
+  func checkSVD<T: BLASScalar>(_: T.Type, of matrices: [Matrix<T>]? = nil) throws {
+    for a in matrices ?? inputs(T.self) {
       let f = try a.svd()
       let tol = tolerance(T.self, terms: a.rows * a.columns)
       #expect(orthonormalityError(f.u) <= tol, "\(a.shape)")
@@ -51,6 +52,36 @@ import Testing
   @Test func svdIdentities() throws {
     try checkSVD(Float.self)
     try checkSVD(Double.self)
+  }
+
+  /// A truncation core saved from a `dlrt train` run (158×158: a diagonal leading block, the rest
+  /// within 3·10⁻⁵ of zero; 8 bytes of Int32 rows and columns, then Float entries by column) on
+  /// which OpenBLAS 0.3.21's `sgesdd` prints "On entry to SLASCL parameter number 4 had an
+  /// illegal value". The factorisation is still correct: the identities of `checkSVD`, a
+  /// reconstruction to 10·n·ε relative in the Frobenius norm, and singular values within
+  /// 10·n·ε·σ₁ of those of the Double SVD of the same entries (Weyl's bound for a backward stable
+  /// SVD).
+  @Test func svdOfANearlyDiagonalCoreThatMakesLAPACKComplainIsCorrect() throws {
+    let url = try #require(
+      Bundle.module.url(forResource: "nearly-diagonal-core", withExtension: "bin", subdirectory: "Resources"))
+    let bytes = [UInt8](try Data(contentsOf: url))
+    let (m, n) = bytes.withUnsafeBytes {
+      (Int($0.load(as: Int32.self)), Int($0.load(fromByteOffset: 4, as: Int32.self)))
+    }
+    try #require(m == 158 && n == 158 && bytes.count == 8 + 4 * m * n)
+    let entries = bytes[8...].withUnsafeBytes { raw in
+      (0..<m * n).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+    }
+    let a = try Matrix<Float>(rows: m, columns: n, elements: entries)
+    try checkSVD(Float.self, of: [a])
+    let f = try a.svd()
+    let tol = tolerance(Float.self, terms: n)
+    let residual = (f.u * Matrix.diagonal(f.singularValues)) * f.vt - a
+    #expect(Double(residual.frobeniusNorm) <= tol * Double(a.frobeniusNorm))
+    let exact = try Matrix<Double>(rows: m, columns: n, elements: entries.map(Double.init)).singularValues()
+    for (s, e) in zip(f.singularValues, exact) {
+      #expect(Swift.abs(Double(s) - e) <= tol * exact[0], "σ \(s) against \(e)")
+    }
   }
 
   @Test func svdOfRankDeficientMatrixHasZeroTail() throws {
