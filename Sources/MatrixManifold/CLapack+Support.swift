@@ -40,9 +40,10 @@ public enum BLASKernels {
 /// A product of an m×k and a k×n operand counts `2·m·n·k` floating-point operations, the usual
 /// count of GEMM (a GEMV is the case n = 1), and a Gram matrix `AᵀA` of a k×n A formed by its
 /// upper triangle (the bases' augmentations, ``Matrix/augmentedBasis(with:)``) `n·(n + 1)·k`; the
-/// scaling by α and the accumulation with β are not counted, nor are factorisations (QR, SVD) and elementwise passes. The difference of two
-/// readings is the product work done between them, so dividing it by the time between them gives
-/// the rate the products ran at, comparable with the GEMM rate of the machine.
+/// scaling by α and the accumulation with β are not counted, nor are factorisations (QR, SVD) and
+/// elementwise passes. The difference of two readings is the product work done between them, so
+/// dividing it by the time between them gives the rate the products ran at, comparable with the
+/// GEMM rate of the machine.
 ///
 /// ``counting(_:)`` counts the products of one thread alone, for measurements that other threads
 /// of the process must not disturb (tests running in parallel, for one).
