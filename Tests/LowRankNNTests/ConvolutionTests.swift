@@ -348,10 +348,13 @@ struct ConvolutionTests {
   }
 
   /// A small LeNet-like network (low-rank convolutions 1→6 and 6→12 of 5×5 with max pooling, a
-  /// low-rank 192→32 layer, a dense classifier) trained by rank-adaptive DLRT with SGD on a
-  /// generated learnable 28×28 problem (4 classes, chance 25%): ≥ 90% test accuracy on a fresh
-  /// sample of it after 8 epochs of 256 samples, ranks within their bounds, and the convolution
-  /// ranks no larger than their kernel matrices allow.
+  /// low-rank 192→32 layer, a dense classifier) trained by rank-adaptive DLRT with Adam (the
+  /// default, learning rate 10⁻³) on a generated learnable 28×28 problem (4 classes, chance 25%):
+  /// ≥ 90% test accuracy on a fresh sample of it after 8 epochs of 256 samples, ranks within
+  /// their bounds, and the convolution ranks no larger than their kernel matrices allow. With
+  /// initialisation seeds 1–7 and 71 every run had 100% from epoch 7 on. (SGD at learning rate
+  /// 0.1, used before, oscillated between 25% and 100% from epoch to epoch, so a change of
+  /// rounding could fail the test; at 0.03–0.05 it had not left chance after 8 epochs.)
   @Test("a LeNet-like network learns generated 28×28 data with rank-adaptive DLRT")
   func learnsWithAdaptiveDLRT() throws {
     let c1 = Convolution(input: FeatureMaps(channels: 1, height: 28, width: 28), outputChannels: 6, kernel: 5)
@@ -365,7 +368,7 @@ struct ConvolutionTests {
     ])
     var c = TrainingConfiguration()
     (c.mode, c.tau, c.startRank, c.maxRank) = (.adaptive, 0.05, 16, 32)
-    (c.optimizer, c.learningRate, c.batchSize) = (.sgd, 0.1, 32)
+    (c.optimizer, c.learningRate, c.batchSize) = (.adam, 1e-3, 32)
     var g = testGenerator(71)
     var trainer = try Trainer<Float>(
       configuration: c, network: network, state: network.initialState(using: &g))
