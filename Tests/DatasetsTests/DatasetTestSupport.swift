@@ -40,11 +40,20 @@ func writeSampleDataset(
   in directory: URL, counts: (train: Int, test: Int) = (12, 5), shape: [Int] = [3, 2], classCount: Int = 4,
   name: (DatasetSplit, IDXFileKind) -> String = IDXImageDataset.canonicalFileName, compressed: Bool = false
 ) throws {
-  for split in DatasetSplit.allCases {
+  for (split, kind, file) in sampleDataset(counts: counts, shape: shape, classCount: classCount) {
+    try file.write(to: directory.appendingPathComponent(name(split, kind)), compressed: compressed)
+  }
+}
+
+/// The four files of a sample data set (``sampleFiles``, `counts` images per split), each with its
+/// split and kind.
+func sampleDataset(counts: (train: Int, test: Int) = (12, 5), shape: [Int] = [3, 2], classCount: Int = 4)
+  -> [(split: DatasetSplit, kind: IDXFileKind, file: IDXFile)]
+{
+  DatasetSplit.allCases.flatMap { split in
     let files = sampleFiles(
       count: split == .train ? counts.train : counts.test, shape: shape, classCount: classCount)
-    try files.images.write(to: directory.appendingPathComponent(name(split, .images)), compressed: compressed)
-    try files.labels.write(to: directory.appendingPathComponent(name(split, .labels)), compressed: compressed)
+    return [(split, IDXFileKind.images, files.images), (split, .labels, files.labels)]
   }
 }
 

@@ -16,12 +16,8 @@ import Testing
   /// The digests of the four sample files, keyed by canonical name.
   func sampleDigests(counts: (train: Int, test: Int) = (12, 5)) -> [String: String] {
     var digests: [String: String] = [:]
-    for split in DatasetSplit.allCases {
-      let files = sampleFiles(count: split == .train ? counts.train : counts.test)
-      digests[IDXImageDataset.canonicalFileName(split, .images)] = SHA256.hexDigest(
-        of: files.images.encoded())
-      digests[IDXImageDataset.canonicalFileName(split, .labels)] = SHA256.hexDigest(
-        of: files.labels.encoded())
+    for (split, kind, file) in sampleDataset(counts: counts) {
+      digests[IDXImageDataset.canonicalFileName(split, kind)] = SHA256.hexDigest(of: file.encoded())
     }
     return digests
   }
@@ -30,14 +26,11 @@ import Testing
   /// `corrupting` has one bit of its last byte flipped before compression.
   func mirrorFiles(corrupting: String? = nil) -> [String: [UInt8]] {
     var served: [String: [UInt8]] = [:]
-    for split in DatasetSplit.allCases {
-      let files = sampleFiles(count: split == .train ? 12 : 5)
-      for (kind, file) in [(IDXFileKind.images, files.images), (.labels, files.labels)] {
-        let name = IDXImageDataset.mirrorFileName(split, kind)
-        var content = file.encoded()
-        if name == corrupting { content[content.count - 1] ^= 1 }
-        served["/" + name] = Gzip.compress(content)
-      }
+    for (split, kind, file) in sampleDataset() {
+      let name = IDXImageDataset.mirrorFileName(split, kind)
+      var content = file.encoded()
+      if name == corrupting { content[content.count - 1] ^= 1 }
+      served["/" + name] = Gzip.compress(content)
     }
     return served
   }
