@@ -48,9 +48,7 @@ extension IDXImageDataset {
       guard let images = found.files[Self.canonicalFileName(split, .images)],
         let labels = found.files[Self.canonicalFileName(split, .labels)]
       else { preconditionFailure("verifiedFiles returned without all four files") }
-      return try LabeledImages(
-        images: images.content, labels: labels.content, classCount: classCount,
-        imageShape: imageShape, imagesSource: images.path, labelsSource: labels.path)
+      return try labeledImages(images: images, labels: labels)
     }
     return (try split(.train), try split(.test))
   }

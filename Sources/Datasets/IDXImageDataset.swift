@@ -114,11 +114,19 @@ public struct IDXImageDataset: Sendable {
     -> LabeledImages
   {
     let files = try locateFiles(in: directory, split: split)
-    let images = try readVerified(files.images, split, .images, verify: verifyChecksums)
-    let labels = try readVerified(files.labels, split, .labels, verify: verifyChecksums)
-    return try LabeledImages(
-      images: images, labels: labels, classCount: classCount, imageShape: imageShape,
-      imagesSource: files.images.path, labelsSource: files.labels.path)
+    return try labeledImages(
+      images: (files.images.path, try readVerified(files.images, split, .images, verify: verifyChecksums)),
+      labels: (files.labels.path, try readVerified(files.labels, split, .labels, verify: verifyChecksums)))
+  }
+
+  /// One split of this data set from its parsed image and label files and the paths they came
+  /// from (checked against ``classCount`` and ``imageShape``).
+  func labeledImages(
+    images: (path: String, content: IDXFile), labels: (path: String, content: IDXFile)
+  ) throws(DatasetError) -> LabeledImages {
+    try LabeledImages(
+      images: images.content, labels: labels.content, classCount: classCount, imageShape: imageShape,
+      imagesSource: images.path, labelsSource: labels.path)
   }
 
   /// Reads an IDX file, verifying the SHA-256 of its uncompressed content against ``checksums``.
